@@ -1,0 +1,21 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, type LumenConfig } from '@lumen/config';
+import { DatabaseModule } from '@lumen/database';
+import { HttpModule } from '@lumen/http';
+import { InferenceModule } from '@lumen/inference';
+import { JobsModule } from '@lumen/jobs';
+import { HealthController } from './app/health/health.controller.js';
+import { JobsApiModule } from './app/jobs/jobs.module.js';
+import { MetricsController } from './app/metrics/metrics.controller.js';
+import { ModelsController } from './app/models/models.controller.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: LumenConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule],
+      controllers: [HealthController, ModelsController, MetricsController],
+    };
+  }
+}

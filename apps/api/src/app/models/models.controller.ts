@@ -1,0 +1,63 @@
+import { Controller, Get, HttpStatus, Param } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ProblemException } from '@lumen/http';
+import { type LoadedModel, ModelRegistry } from '@lumen/inference';
+import { ApiProblemResponses } from '../problem-responses.js';
+
+export enum ExecutionProviderName {
+  cuda = 'cuda',
+  cpu = 'cpu',
+}
+
+export class ModelDto {
+  @ApiProperty({ example: 'hash-cifar10-64bit' })
+  name: string;
+  @ApiProperty({ example: '1' })
+  version: string;
+  @ApiProperty({ example: 'image-hashing' })
+  task: string;
+  @ApiProperty({ example: true, description: 'Session created and warmed up' })
+  ready: boolean;
+  @ApiPropertyOptional({ enum: ExecutionProviderName, enumName: 'ExecutionProvider', nullable: true, description: 'Where inference runs' })
+  provider: ExecutionProviderName | null;
+  @ApiPropertyOptional({ nullable: true, description: 'Why loading failed' })
+  error: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The model card (card.json): inputs, outputs, preprocessing, labels, metrics with their reproduce command, training data' })
+  card: Record<string, unknown>;
+
+  static from(model: LoadedModel): ModelDto {
+    return {
+      name: model.name,
+      version: model.version,
+      task: model.card.task,
+      ready: model.ready,
+      provider: model.provider as ExecutionProviderName | null,
+      error: model.error,
+      card: model.card,
+    };
+  }
+}
+
+@ApiTags('models')
+@Controller('models')
+export class ModelsController {
+  constructor(private readonly registry: ModelRegistry) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'listModels', summary: 'Every served model with its card, version and execution provider' })
+  @ApiOkResponse({ type: [ModelDto] })
+  @ApiProblemResponses(401)
+  list(): ModelDto[] {
+    return this.registry.list().map((m) => ModelDto.from(m));
+  }
+
+  @Get(':name')
+  @ApiOperation({ operationId: 'getModel', summary: 'One model: card, version, provider, readiness' })
+  @ApiOkResponse({ type: ModelDto })
+  @ApiProblemResponses(401, 404)
+  get(@Param('name') name: string): ModelDto {
+    const model = this.registry.find(name);
+    if (!model) throw new ProblemException(HttpStatus.NOT_FOUND, 'model-not-found', `No model named "${name}"`);
+    return ModelDto.from(model);
+  }
+}

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError, loadConfig } from '@lumen/config';
+import { PinoNestLogger, createLogger, exitGracefullyOn } from '@lumen/http';
+import { AppModule } from './app.module.js';
+import { configureHttp, createFastifyAdapter } from './http-server.js';
+
+async function bootstrap(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(logger), {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  await configureHttp(app, config);
+  exitGracefullyOn(app, logger);
+  await app.listen({ port: config.port, host: config.host });
+  logger.info({ port: config.port, worker: config.workerEnabled }, `Lumen API listening on http://${config.host}:${config.port} (docs at /docs)`);
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(`Lumen failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+import os from 'node:os';
+import path from 'node:path';
+import { bool, cleanEnv, makeValidator, num, port, str, url } from 'envalid';
+import { type ApiKeyEntry, parseApiKeys } from './api-keys.js';
+
+/** Thrown when an environment variable is missing or malformed; the message names each one. */
+export class ConfigError extends Error {}
+
+const byteSize = makeValidator<number>((input) => {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(String(input).trim());
+  if (!match) throw new Error('expected a byte count such as 536870912, 512MiB or 2GB');
+  const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+  const value = Math.floor(Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()]);
+  if (value <= 0) throw new Error('must be positive');
+  return value;
+});
+
+const positiveInt = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isInteger(value) || value < 0) throw new Error('expected a non-negative integer');
+  return value;
+});
+
+const apiKeys = makeValidator<ApiKeyEntry[]>((input) => parseApiKeys(String(input)));
+
+/** Every variable Lumen reads. README's configuration table documents the same list. */
+const specs = {
+  PORT: port({ default: 3000, desc: 'HTTP port of the API' }),
+  HOST: str({ default: '0.0.0.0', desc: 'Interface the API listens on' }),
+  DATABASE_URL: url({ default: undefined, desc: 'PostgreSQL URL; unset starts an embedded PostgreSQL under DATA_DIR' }),
+  DATA_DIR: str({ default: './data', desc: 'Uploads, results, embedded database, generated admin key' }),
+  MODELS_DIR: str({ default: './models', desc: 'ONNX model registry: <name>/<version>/{model.onnx,card.json}' }),
+  MODELS: str({ default: '', desc: 'Comma-separated model names to load; empty loads every model in MODELS_DIR' }),
+  INFERENCE_DEVICE: str({ choices: ['auto', 'cpu', 'cuda'], default: 'auto' }),
+  INFERENCE_THREADS: positiveInt({ default: 0, desc: 'Intra-op threads per ONNX session; 0 = min(4, CPU count)' }),
+  UPLOAD_MAX_BYTES: byteSize({ default: 1024 ** 3, desc: 'Largest accepted upload body' }),
+  API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
+  LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
+  WORKER_ENABLED: bool({ default: true, desc: 'Run the job worker inside the API process' }),
+  EMBEDDED_PG_PORT: port({ default: 54329, desc: 'Port of the embedded PostgreSQL (DATABASE_URL unset)' }),
+  JOB_HEARTBEAT_SECONDS: num({ default: 30, desc: 'A running job not heard from for this long is retried' }),
+  JOB_SUPERVISE_SECONDS: num({ default: 30, desc: 'How often the queue looks for dead or expired jobs' }),
+  JOB_RETRY_LIMIT: positiveInt({ default: 2 }),
+};
+
+export type LumenConfig = {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  modelsDir: string;
+  models: string[];
+  inferenceDevice: 'auto' | 'cpu' | 'cuda';
+  inferenceThreads: number;
+  uploadMaxBytes: number;
+  apiKeys: ApiKeyEntry[];
+  logLevel: string;
+  workerEnabled: boolean;
+  embeddedPgPort: number;
+  jobHeartbeatSeconds: number;
+  jobSuperviseSeconds: number;
+  jobRetryLimit: number;
+};
+
+/** Validates the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
+  const clean = cleanEnv(env, specs, {
+    reporter: ({ errors }) => {
+      const names = Object.entries(errors);
+      if (names.length === 0) return;
+      const lines = names.map(([name, error]) => `  ${name}: ${(error as Error).message}`);
+      throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    },
+  });
+  if (clean.JOB_HEARTBEAT_SECONDS < 10) throw new ConfigError('Invalid configuration:\n  JOB_HEARTBEAT_SECONDS: must be at least 10');
+  if (clean.JOB_SUPERVISE_SECONDS < 1) throw new ConfigError('Invalid configuration:\n  JOB_SUPERVISE_SECONDS: must be at least 1');
+  return {
+    port: clean.PORT,
+    host: clean.HOST,
+    databaseUrl: clean.DATABASE_URL || undefined,
+    dataDir: path.resolve(clean.DATA_DIR),
+    modelsDir: path.resolve(clean.MODELS_DIR),
+    models: clean.MODELS.split(',').map((s) => s.trim()).filter(Boolean),
+    inferenceDevice: clean.INFERENCE_DEVICE as LumenConfig['inferenceDevice'],
+    inferenceThreads: clean.INFERENCE_THREADS || Math.min(4, os.availableParallelism()),
+    uploadMaxBytes: clean.UPLOAD_MAX_BYTES,
+    apiKeys: clean.API_KEYS,
+    logLevel: clean.LOG_LEVEL,
+    workerEnabled: clean.WORKER_ENABLED,
+    embeddedPgPort: clean.EMBEDDED_PG_PORT,
+    jobHeartbeatSeconds: clean.JOB_HEARTBEAT_SECONDS,
+    jobSuperviseSeconds: clean.JOB_SUPERVISE_SECONDS,
+    jobRetryLimit: clean.JOB_RETRY_LIMIT,
+  };
+}

@@ -1,0 +1,94 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails, ProblemException, problemType } from './problem.js';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+const SLUGS: Record<number, string> = {
+  400: 'bad-request', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 405: 'method-not-allowed', 409: 'conflict',
+  413: 'payload-too-large', 415: 'unsupported-media-type', 422: 'unprocessable', 429: 'rate-limited', 503: 'unavailable',
+};
+
+/** Turns any error into problem+json; unexpected ones become a 500 that reveals nothing internal. */
+export function toProblem(error: unknown, request: { url: string; id: string }): ProblemDetails {
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const body = error.getResponse();
+    let detail = error.message;
+    let errors: ProblemDetails['errors'];
+    if (typeof body === 'object' && body !== null) {
+      const message = (body as { message?: unknown }).message;
+      if (Array.isArray(message)) {
+        errors = message.map((m) => ({ message: String(m) }));
+        detail = errors.map((e) => e.message).join('; ');
+      } else if (typeof message === 'string') detail = message;
+    }
+    const slug = error instanceof ProblemException ? error.problem : (SLUGS[status] ?? 'error');
+    return {
+      type: problemType(slug),
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail,
+      instance: request.url,
+      requestId: request.id,
+      ...(errors ? { errors } : {}),
+      ...(error instanceof ProblemException ? error.extensions : {}),
+    };
+  }
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const status = fastifyError.statusCode;
+    return {
+      type: problemType(SLUGS[status] ?? 'bad-request'),
+      title: TITLES[status] ?? 'Bad Request',
+      status,
+      detail: describeFastifyError(fastifyError),
+      instance: request.url,
+      requestId: request.id,
+    };
+  }
+  return {
+    type: problemType('internal'),
+    title: TITLES[500],
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    detail: 'An unexpected error occurred; it has been logged with this request id.',
+    instance: request.url,
+    requestId: request.id,
+  };
+}
+
+function describeFastifyError(error: { code?: string; message?: string }): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'Request body is larger than this endpoint accepts';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `Unsupported Content-Type: ${error.message?.replace(/^Unsupported Media Type: ?/, '') ?? ''}`.trim();
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'Body is empty but Content-Type is application/json';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case undefined:
+      return error.message?.startsWith('Unexpected') || error.message?.includes('JSON') ? `Body is not valid JSON: ${error.message}` : (error.message ?? 'Bad request');
+    default:
+      return error.message ?? 'Bad request';
+  }
+}
+
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const request = context.getRequest<FastifyRequest>();
+    const reply = context.getResponse<FastifyReply>();
+    const problem = toProblem(error, { url: request.url, id: String(request.id) });
+    if (problem.status >= 500) this.logger.error(`${request.method} ${request.url} [${request.id}]: ${(error as Error)?.stack ?? String(error)}`);
+    if (problem.status === 429 && typeof problem.retryAfterSeconds === 'number') reply.header('retry-after', String(problem.retryAfterSeconds));
+    if (problem.status === 503) reply.header('retry-after', '5');
+    reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  }
+}

@@ -1,0 +1,33 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Logger } from 'pino';
+
+/**
+ * SIGTERM/SIGINT: stop accepting requests, let running jobs finish (pg-boss's graceful stop
+ * returns unfinished ones to the queue), close the database, and exit 0. A second signal, or
+ * a shutdown that takes longer than `graceMs`, exits at once.
+ */
+export function exitGracefullyOn(app: INestApplicationContext, logger: Logger, graceMs = 30_000): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}

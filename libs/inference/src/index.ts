@@ -1,0 +1,4 @@
+export * from './inference.module.js';
+export * from './model-card.js';
+export * from './model-registry.service.js';
+export { Tensor } from 'onnxruntime-node';

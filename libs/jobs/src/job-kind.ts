@@ -1,0 +1,10 @@
+/**
+ * Every kind of job Lumen runs. The worker refuses to start when one of these has no
+ * registered handler, so a kind can never be queued with nothing to consume it.
+ */
+export enum JobKind {
+  /** Sleeps and reports progress: lets operators (and tests) exercise the queue end to end. */
+  Diagnostic = 'diagnostic',
+}
+
+export const JOB_KINDS: readonly JobKind[] = Object.values(JobKind);

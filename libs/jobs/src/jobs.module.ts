@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { DiagnosticJobHandler } from './diagnostic.handler.js';
+import { JobQueueService } from './job-queue.service.js';
+import { JobWorkerService } from './job-worker.service.js';
+import { JobsService } from './jobs.service.js';
+
+@Global()
+@Module({
+  imports: [DiscoveryModule],
+  providers: [JobQueueService, JobsService, JobWorkerService, DiagnosticJobHandler],
+  exports: [JobQueueService, JobsService],
+})
+export class JobsModule {}

@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { KEYS, ROOT, type LumenProcess, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
+
+type Job = { id: string; status: string; progress: number; attempts: number; result: { pid: number; attempt: number } | null; error: unknown; owner: string };
+
+async function waitForJob(api: ReturnType<typeof client>, id: string, statuses: string[], timeoutMs = 60_000): Promise<Job> {
+  return waitFor(`job ${id} to reach ${statuses.join('|')}`, async () => {
+    const job = (await (await api.get(`/jobs/${id}`)).json()) as Job;
+    return statuses.includes(job.status) ? job : undefined;
+  }, timeoutMs);
+}
+
+describe('platform (real API process, real PostgreSQL)', () => {
+  let databaseUrl: string;
+  let dataDir: string;
+  let api: LumenProcess;
+
+  beforeAll(async () => {
+    databaseUrl = await createDatabase();
+    dataDir = tempDir();
+    // No models: the platform is tested on its own; model serving has its own suites.
+    api = await startApi({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS_DIR: path.join(dataDir, 'no-models') });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it('answers liveness and readiness without a key', async () => {
+    expect((await fetch(`${api.url}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${api.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'up', checks: { database: { status: 'up' } } });
+  });
+
+  it('publishes an OpenAPI document listing the platform routes', async () => {
+    const spec = await (await fetch(`${api.url}/docs/openapi.json`)).json();
+    for (const route of ['/jobs/{id}', '/jobs', '/jobs/{id}/cancel', '/models', '/models/{name}', '/health/ready', '/metrics']) {
+      expect(spec.paths).toHaveProperty([route]);
+    }
+    expect(spec.paths['/jobs/{id}'].get.operationId).toBe('getJob');
+    expect(spec.components.schemas.JobStatus.enum).toEqual(['queued', 'running', 'succeeded', 'failed', 'canceled']);
+    expect((await fetch(`${api.url}/docs`)).status).toBe(200);
+  });
+
+  it('rejects missing, unknown and under-scoped keys with problem+json', async () => {
+    const missing = await fetch(`${api.url}/jobs`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    expect(await missing.json()).toMatchObject({ status: 401, type: 'urn:lumen:problem:missing-api-key' });
+    expect((await client(api.url, 'not-a-key').get('/jobs')).status).toBe(401);
+    const forbidden = await client(api.url, KEYS.search).post('/jobs/diagnostics', { durationMs: 10 });
+    expect(forbidden.status).toBe(403);
+    expect((await forbidden.json()).detail).toContain('admin');
+    expect((await client(api.url, KEYS.search).get('/metrics')).status).toBe(403);
+  });
+
+  it('validates bodies and rejects unknown fields', async () => {
+    const admin = client(api.url, KEYS.admin);
+    const response = await admin.post('/jobs/diagnostics', { durationMs: -1, color: 'red' });
+    expect(response.status).toBe(400);
+    const problem = await response.json();
+    expect(problem.errors.map((e: { field: string }) => e.field).sort()).toEqual(['color', 'durationMs']);
+    const badJson = await fetch(`${api.url}/jobs/diagnostics`, { method: 'POST', headers: { 'x-api-key': KEYS.admin, 'content-type': 'application/json' }, body: '{oops' });
+    expect(badJson.status).toBe(400);
+    expect(badJson.headers.get('content-type')).toContain('application/problem+json');
+    expect((await admin.get('/jobs/not-a-uuid')).status).toBe(400);
+    expect((await admin.get('/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('runs a job to success with progress, lists it and hides it from other keys', async () => {
+    const admin = client(api.url, KEYS.admin);
+    const created = await admin.post('/jobs/diagnostics', { durationMs: 600, steps: 3 });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as Job;
+    const done = await waitForJob(admin, id, ['succeeded', 'failed']);
+    expect(done).toMatchObject({ status: 'succeeded', progress: 1, attempts: 1, owner: 'ops' });
+    const page = await (await admin.get('/jobs?kind=diagnostic&limit=1')).json();
+    expect(page.items[0].id).toBe(id);
+    expect((await client(api.url, KEYS.search).get(`/jobs/${id}`)).status).toBe(404);
+    const metrics = await (await admin.get('/metrics')).text();
+    expect(metrics).toContain('lumen_job_duration_seconds_count{kind="diagnostic",outcome="succeeded"}');
+    expect(metrics).toContain('lumen_http_request_duration_seconds');
+    expect(metrics).toContain('lumen_queue_depth{kind="diagnostic"}');
+  });
+
+  it('paginates with a cursor', async () => {
+    const admin = client(api.url, KEYS.admin);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await admin.post('/jobs/diagnostics', { durationMs: 0, steps: 1 })).json()) as Job).id);
+    const first = await (await admin.get('/jobs?limit=2')).json();
+    expect(first.items).toHaveLength(2);
+    const second = await (await admin.get(`/jobs?limit=2&cursor=${first.nextCursor}`)).json();
+    const seen = [...first.items, ...second.items].map((j: Job) => j.id);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.slice(0, 3)).toEqual([...ids].reverse());
+  });
+
+  it('cancels a running job and reports a permanent failure', async () => {
+    const admin = client(api.url, KEYS.admin);
+    const { id } = (await (await admin.post('/jobs/diagnostics', { durationMs: 20_000, steps: 100 })).json()) as Job;
+    await waitForJob(admin, id, ['running']);
+    const canceled = await admin.post(`/jobs/${id}/cancel`);
+    expect(canceled.status).toBe(200);
+    expect((await canceled.json()).status).toBe('canceled');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(((await (await admin.get(`/jobs/${id}`)).json()) as Job).status).toBe('canceled');
+
+    const failing = (await (await admin.post('/jobs/diagnostics', { durationMs: 10, steps: 1, failWith: 'reference is on another grid' })).json()) as Job;
+    const failed = await waitForJob(admin, failing.id, ['failed']);
+    expect(failed.attempts).toBe(1);
+    expect(failed.error).toMatchObject({ message: 'reference is on another grid', retrying: false });
+  });
+
+  it('keeps every job record across a restart', async () => {
+    const admin = client(api.url, KEYS.admin);
+    const before = await (await admin.get('/jobs?limit=200')).json();
+    expect(await api.stop('SIGTERM')).toBe(0);
+    api = await startApi({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS_DIR: path.join(dataDir, 'no-models') });
+    const after = await (await client(api.url, KEYS.admin).get('/jobs?limit=200')).json();
+    expect(after.items.map((j: Job) => [j.id, j.status])).toEqual(before.items.map((j: Job) => [j.id, j.status]));
+  });
+});
+
+describe('configuration', () => {
+  function start(env: Record<string, string>) {
+    return spawnSync(process.execPath, [path.join(ROOT, 'dist/apps/api/src/main.js')], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+  }
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ INFERENCE_DEVICE: 'tpu' }, 'INFERENCE_DEVICE'],
+    [{ API_KEYS: 'ops:short:admin' }, 'API_KEYS'],
+    [{ API_KEYS: 'ops:long-enough-secret:root' }, 'API_KEYS'],
+    [{ UPLOAD_MAX_BYTES: 'lots' }, 'UPLOAD_MAX_BYTES'],
+  ])('refuses to start with %j, naming %s', (env, name) => {
+    const result = start(env as Record<string, string>);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid configuration');
+    expect(result.stderr).toContain(name);
+  });
+});

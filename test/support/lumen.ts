@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const SHARED_DATA = path.resolve(ROOT, '..', 'shared', 'data');
+
+export const KEYS = {
+  admin: 'ops-secret-0001',
+  search: 'app-secret-0002',
+  segment: 'lab-secret-0003',
+  hypergraph: 'graph-secret-04',
+  otherSearch: 'other-secret-05',
+};
+export const API_KEYS = `ops:${KEYS.admin}:admin,app:${KEYS.search}:search,lab:${KEYS.segment}:segment+search,graph:${KEYS.hypergraph}:hypergraph,other:${KEYS.otherSearch}:search+segment`;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** A fresh, empty database on the test server (see test/global-setup.mjs). */
+export async function createDatabase(): Promise<string> {
+  const serverUrl = process.env.LUMEN_TEST_SERVER_URL;
+  if (!serverUrl) throw new Error('LUMEN_TEST_SERVER_URL is not set: run through jest (globalSetup)');
+  const name = `lumen_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export type LumenProcess = {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+};
+
+export function tempDir(prefix = 'lumen-e2e-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Spawns the built API (or worker) as a real process, as a user would run it. */
+export function spawnLumen(app: 'api' | 'worker', env: Record<string, string>): LumenProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', INFERENCE_THREADS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    url: `http://127.0.0.1:${env.PORT ?? '3000'}`,
+    child,
+    output: () => output,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** Starts the API on a fresh port and waits for /health/ready. */
+export async function startApi(env: Record<string, string>): Promise<LumenProcess> {
+  const port = await freePort();
+  const api = spawnLumen('api', { PORT: String(port), HOST: '127.0.0.1', API_KEYS, ...env });
+  await waitFor(
+    `API ready (output so far:\n${api.output()})`,
+    async () => {
+      if (api.child.exitCode !== null) throw new Error(`API exited with ${api.child.exitCode}:\n${api.output()}`);
+      return (await fetch(`${api.url}/health/ready`)).status === 200;
+    },
+    120_000,
+  );
+  return api;
+}
+
+export function client(base: string, key?: string) {
+  const headers = (extra: Record<string, string> = {}) => ({ ...(key ? { 'x-api-key': key } : {}), ...extra });
+  return {
+    get: (p: string) => fetch(`${base}${p}`, { headers: headers() }),
+    delete: (p: string) => fetch(`${base}${p}`, { method: 'DELETE', headers: headers() }),
+    post: (p: string, body?: unknown) =>
+      fetch(`${base}${p}`, { method: 'POST', headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }), body: body === undefined ? undefined : JSON.stringify(body) }),
+    postForm: (p: string, form: FormData) => fetch(`${base}${p}`, { method: 'POST', headers: headers(), body: form }),
+  };
+}
