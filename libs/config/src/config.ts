@@ -33,6 +33,7 @@ const specs = {
   MODELS: str({ default: '', desc: 'Comma-separated model names to load; empty loads every model in MODELS_DIR' }),
   INFERENCE_DEVICE: str({ choices: ['auto', 'cpu', 'cuda'], default: 'auto' }),
   INFERENCE_THREADS: positiveInt({ default: 0, desc: 'Intra-op threads per ONNX session; 0 = min(4, CPU count)' }),
+  INFERENCE_BATCH_WAIT_MS: num({ default: 2, desc: 'How long a micro-batch waits for more requests before running' }),
   UPLOAD_MAX_BYTES: byteSize({ default: 1024 ** 3, desc: 'Largest accepted upload body' }),
   API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
@@ -52,6 +53,7 @@ export type LumenConfig = {
   models: string[];
   inferenceDevice: 'auto' | 'cpu' | 'cuda';
   inferenceThreads: number;
+  inferenceBatchWaitMs: number;
   uploadMaxBytes: number;
   apiKeys: ApiKeyEntry[];
   logLevel: string;
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     models: clean.MODELS.split(',').map((s) => s.trim()).filter(Boolean),
     inferenceDevice: clean.INFERENCE_DEVICE as LumenConfig['inferenceDevice'],
     inferenceThreads: clean.INFERENCE_THREADS || Math.min(4, os.availableParallelism()),
+    inferenceBatchWaitMs: clean.INFERENCE_BATCH_WAIT_MS,
     uploadMaxBytes: clean.UPLOAD_MAX_BYTES,
     apiKeys: clean.API_KEYS,
     logLevel: clean.LOG_LEVEL,

@@ -2,3 +2,4 @@ export * from './inference.module.js';
 export * from './model-card.js';
 export * from './model-registry.service.js';
 export { Tensor } from 'onnxruntime-node';
+export * from './micro-batcher.js';

@@ -1,0 +1,84 @@
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HttpStatus } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ProblemException } from './problem.js';
+
+/** A file part streamed to disk; the client's file name is kept as data only, never as a path. */
+export type UploadedFile = { field: string; clientName: string; mimetype: string; path: string; size: number; sha256: string };
+
+export type MultipartBody = {
+  files: UploadedFile[];
+  fields: Record<string, string>;
+  /** Deletes every file of this upload (call in finally unless the files were moved away). */
+  cleanup: () => Promise<void>;
+};
+
+export type MultipartLimits = {
+  /** Where the parts are written (created if absent). */
+  directory: string;
+  maxFileBytes: number;
+  maxFiles: number;
+  /** File fields accepted; any other file field is a 400. */
+  fileFields: string[];
+};
+
+/**
+ * Streams every file part of a multipart request to `directory` under a random name, hashing
+ * on the fly. Over-size files, unexpected fields and malformed bodies become 4xx problems and
+ * leave no file behind.
+ */
+export async function receiveMultipart(request: FastifyRequest, limits: MultipartLimits): Promise<MultipartBody> {
+  if (!request.isMultipart()) {
+    throw new ProblemException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'multipart-required', 'Send the upload as multipart/form-data');
+  }
+  await fs.promises.mkdir(limits.directory, { recursive: true });
+  const files: UploadedFile[] = [];
+  const fields: Record<string, string> = {};
+  const written: string[] = [];
+  const cleanup = async () => {
+    await Promise.all(written.map((file) => fs.promises.rm(file, { force: true })));
+  };
+  try {
+    for await (const part of request.parts({ limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles } })) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      if (!limits.fileFields.includes(part.fieldname)) {
+        part.file.resume();
+        throw new ProblemException(HttpStatus.BAD_REQUEST, 'unexpected-file-field', `Unexpected file field "${part.fieldname}"; expected ${limits.fileFields.join(' or ')}`);
+      }
+      const target = path.join(limits.directory, randomUUID());
+      written.push(target);
+      const hash = createHash('sha256');
+      let size = 0;
+      const hasher = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          size += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      await pipeline(part.file, hasher, fs.createWriteStream(target, { mode: 0o600 }));
+      if (part.file.truncated) {
+        throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'file-too-large', `File "${part.fieldname}" is larger than the limit of ${limits.maxFileBytes} bytes`);
+      }
+      files.push({ field: part.fieldname, clientName: part.filename ?? '', mimetype: part.mimetype, path: target, size, sha256: hash.digest('hex') });
+    }
+  } catch (error) {
+    await cleanup();
+    if (error instanceof ProblemException) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE') {
+      throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'file-too-large', `A file is larger than the limit of ${limits.maxFileBytes} bytes`);
+    }
+    if (code === 'FST_FILES_LIMIT') throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-many-files', `At most ${limits.maxFiles} files per request`);
+    if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-many-parts', 'Too many form parts');
+    throw new ProblemException(HttpStatus.BAD_REQUEST, 'malformed-multipart', `Malformed multipart body: ${(error as Error).message}`);
+  }
+  return { files, fields, cleanup };
+}
