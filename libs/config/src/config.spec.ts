@@ -1,0 +1,48 @@
+import { ConfigError, loadConfig } from './config.js';
+import { Scope, hashSecret, parseApiKeys } from './api-keys.js';
+
+describe('loadConfig', () => {
+  it('applies documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 3000, databaseUrl: undefined, inferenceDevice: 'auto', workerEnabled: true, apiKeys: [], uploadMaxBytes: 1024 ** 3 });
+    expect(config.inferenceThreads).toBeGreaterThan(0);
+  });
+
+  it('parses byte sizes with units', () => {
+    expect(loadConfig({ UPLOAD_MAX_BYTES: '512MiB' }).uploadMaxBytes).toBe(512 * 1024 * 1024);
+    expect(loadConfig({ UPLOAD_MAX_BYTES: '2GB' }).uploadMaxBytes).toBe(2e9);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', INFERENCE_DEVICE: 'tpu' })).toThrow(ConfigError);
+    try {
+      loadConfig({ PORT: 'x', INFERENCE_DEVICE: 'tpu' });
+    } catch (error) {
+      expect((error as Error).message).toMatch(/PORT/);
+      expect((error as Error).message).toMatch(/INFERENCE_DEVICE/);
+    }
+  });
+
+  it('rejects a heartbeat below pg-boss minimum', () => {
+    expect(() => loadConfig({ JOB_HEARTBEAT_SECONDS: '5' })).toThrow(/JOB_HEARTBEAT_SECONDS/);
+  });
+});
+
+describe('parseApiKeys', () => {
+  it('parses names, scopes and keeps only a hash of the secret', () => {
+    const [ops, app] = parseApiKeys('ops:s3cret-long:admin, app:k2-longer:search+segment');
+    expect(ops).toEqual({ name: 'ops', secretSha256: hashSecret('s3cret-long'), scopes: [Scope.Admin] });
+    expect(app.scopes).toEqual([Scope.Search, Scope.Segment]);
+    expect(JSON.stringify(app)).not.toContain('k2-longer');
+  });
+
+  it.each([
+    ['ops:admin', /name:secret:scopes/],
+    ['ops:short:admin', /at least 8/],
+    ['ops:long-enough:root', /unknown scope/],
+    ['a:long-enough:admin,a:other-secret:search', /duplicate/],
+    ['bad name:long-enough:admin', /name/],
+  ])('rejects %s', (value, message) => {
+    expect(() => parseApiKeys(value)).toThrow(message);
+  });
+});
