@@ -157,11 +157,13 @@ def node_types(n_nodes, off):
     return t
 
 
-def forward_candidates(model, feats, types, cand_global, rng=None, recon_k=0, mask_edges=None):
+def forward_candidates(model, feats, types, cand_global, rng=None, recon_k=0, mask_edges=None, dropout=0.0):
     """cand_global: [B,3] global ids. Returns scores [B] (and recon loss if recon_k)."""
     uniq, inv = np.unique(cand_global.reshape(-1), return_inverse=True)
     z = feats.encode(model, uniq, types, mask_edges)
     x = z[torch.from_numpy(inv.reshape(cand_global.shape))]
+    if dropout > 0:
+        x = F.dropout(x, dropout, training=True)
     mask = torch.ones(cand_global.shape, dtype=torch.float32)
     _, score = model.head(x, mask)
     if not recon_k:
@@ -233,6 +235,7 @@ def main():
     ap.add_argument("--recon-weight", type=float, default=0.3)
     ap.add_argument("--recon-k", type=int, default=8)
     ap.add_argument("--norm", default="sqrt", choices=["sqrt", "none"], help="incidence row scaling")
+    ap.add_argument("--dropout", type=float, default=0.0, help="dropout on node features (training only)")
     ap.add_argument("--mask-batch", type=int, default=1,
                     help="hide a training batch's own positive hyperedges from the incidence rows")
     ap.add_argument("--self-loop", type=int, default=1, help="add the node's own column to its incidence row")
@@ -291,7 +294,8 @@ def main():
             cand = np.concatenate([pos, neg]) + off
             y = torch.cat([torch.ones(len(pos)), torch.zeros(len(neg))])
             score, rec = forward_candidates(model, feats, types, cand, rng, args.recon_k,
-                                            mask_edges=(pos + off) if args.mask_batch else None)
+                                            mask_edges=(pos + off) if args.mask_batch else None,
+                                            dropout=args.dropout)
             score = score.clamp(1e-6, 1 - 1e-6)
             bce = F.binary_cross_entropy(score, y, reduction="none")
             # balanced: positives and negatives weigh the same
@@ -428,11 +432,17 @@ def main():
             "notes": (
                 f"Train rows deduplicated ({len(train_raw)} -> {len(train_u)}); {len(val_pos)} of them (seed {args.seed}) "
                 "held out for validation; model selected on validation AUC (best epoch), never on test. "
-                "Node features: binary co-occurrence (incidence) row over all nodes, built from the training split only "
-                "(validation and test edges excluded), scaled by 1/sqrt(degree), through a sparse linear encoder + tanh "
+                "Node features: binary co-occurrence (incidence) row over all nodes (never from test edges) "
+                "plus the node's own column"
+                + (", scaled by 1/sqrt(degree)" if args.norm == "sqrt" else "") + ", log1p(degree) as an extra input, through a sparse linear encoder + tanh "
                 f"({args.dim} dims) of an autoencoder trained JOINTLY with the hyperedge loss (reconstruction loss = "
                 f"sampled BCE on {args.recon_k} co-occurring + {args.recon_k} random columns per node, weight {args.recon_weight}). "
                 "At export the encoder output of every node is frozen into a constant table (Gather initializer). "
+                f"Feature dropout {args.dropout}. "
+                "Training batches hide their own positive hyperedges from the incidence rows (pairs only seen in "
+                "those edges are removed), so training positives look like unseen edges; the exported table uses "
+                "the incidence rows of ALL train edges (training + validation split), validation metrics use rows "
+                "without validation edges. "
                 f"Head: hidden {args.hidden}, {args.heads} heads, attention masks the diagonal and padded nodes. "
                 f"Negatives: {args.neg} per positive (90% one node swapped within its type, 10% all nodes resampled), "
                 "rejecting training edges (training), all train edges (validation), train and test edges (test). "

@@ -5,6 +5,7 @@ import { HttpModule } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
 import { HealthController } from './app/health/health.controller.js';
+import { HypergraphApiModule } from './app/hypergraph/hypergraph.module.js';
 import { JobsApiModule } from './app/jobs/jobs.module.js';
 import { MetricsController } from './app/metrics/metrics.controller.js';
 import { ModelsController } from './app/models/models.controller.js';
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(config: LumenConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule],
       controllers: [HealthController, ModelsController, MetricsController],
     };
   }
