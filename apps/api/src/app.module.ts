@@ -4,6 +4,7 @@ import { DatabaseModule } from '@lumen/database';
 import { HttpModule } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
+import { HashingApiModule } from './app/hash/hash.module.js';
 import { HealthController } from './app/health/health.controller.js';
 import { HypergraphApiModule } from './app/hypergraph/hypergraph.module.js';
 import { JobsApiModule } from './app/jobs/jobs.module.js';
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(config: LumenConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule],
       controllers: [HealthController, ModelsController, MetricsController],
     };
   }

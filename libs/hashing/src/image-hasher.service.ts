@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type LumenConfig } from '@lumen/config';
+import { type LoadedModel, MicroBatcher, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
+import { type ImagePreprocessing, imageToTensor, readPreprocessing } from './image-preprocessing.js';
+import { codeBytes, packSigns } from './kernels/codes.js';
+
+export const HASHING_TASK = 'image-hashing';
+
+/** Largest batch sent to ONNX Runtime at once (bigger batches gain little on CPU). */
+export const HASH_BATCH_MAX = 64;
+
+/** A served hashing model as the search service needs it. */
+export type HashingModel = {
+  name: string;
+  version: string;
+  bits: number;
+  preprocessing: ImagePreprocessing;
+  input: string;
+  output: string;
+  /** mAP@ALL measured at training time (card metrics), when the card has it. */
+  mapAtAll: number | null;
+};
+
+/**
+ * Turns images into packed binary codes with the registry's `image-hashing` models. Concurrent
+ * requests are gathered into one ONNX Runtime call per model (MicroBatcher), so many small
+ * uploads cost about as much as one batch.
+ */
+@Injectable()
+export class ImageHasher {
+  private readonly logger = new Logger('ImageHasher');
+  private readonly batchers = new Map<string, MicroBatcher<Float32Array, Uint8Array>>();
+  private described: Map<string, HashingModel> | null = null;
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    @Inject(CONFIG) private readonly config: LumenConfig,
+  ) {}
+
+  /** Every loaded hashing model whose card is usable, by name. */
+  private all(): Map<string, HashingModel> {
+    if (this.described) return this.described;
+    const models = new Map<string, HashingModel>();
+    for (const loaded of this.registry.byTask(HASHING_TASK)) {
+      try {
+        models.set(loaded.name, describe(loaded));
+      } catch (error) {
+        this.logger.error(`${loaded.name} is not served for hashing: ${(error as Error).message}`);
+      }
+    }
+    // The registry loads every model before the HTTP server starts, so this list is final.
+    this.described = models;
+    return models;
+  }
+
+  /** Ready hashing models, fewest bits first. */
+  models(): HashingModel[] {
+    return [...this.all().values()].filter((m) => this.registry.find(m.name)?.ready).sort((a, b) => a.bits - b.bits || a.name.localeCompare(b.name));
+  }
+
+  /** The model for `bits`, or the default (64 bits when served, else the most bits served). */
+  modelFor(bits?: number): HashingModel | undefined {
+    const models = this.models();
+    if (bits !== undefined) return models.find((m) => m.bits === bits);
+    return models.find((m) => m.bits === 64) ?? models[models.length - 1];
+  }
+
+  /** A model by name when it is loaded and ready. */
+  model(name: string): HashingModel | undefined {
+    return this.models().find((m) => m.name === name);
+  }
+
+  /** Decodes and preprocesses one image for `model` (throws ImageRejectedError on bad input). */
+  preprocess(model: HashingModel, bytes: Uint8Array): Promise<Float32Array> {
+    return imageToTensor(bytes, model.preprocessing);
+  }
+
+  /** Packed code of one preprocessed image; batched with concurrent calls for the same model. */
+  encode(model: HashingModel, tensor: Float32Array): Promise<Uint8Array> {
+    let batcher = this.batchers.get(model.name);
+    if (!batcher) {
+      batcher = new MicroBatcher({ maxBatch: HASH_BATCH_MAX, maxWaitMs: this.config.inferenceBatchWaitMs, run: (tensors) => this.runBatch(model, tensors) });
+      this.batchers.set(model.name, batcher);
+    }
+    return batcher.submit(tensor);
+  }
+
+  /** Decode + encode. */
+  async hash(model: HashingModel, bytes: Uint8Array): Promise<Uint8Array> {
+    return this.encode(model, await this.preprocess(model, bytes));
+  }
+
+  private async runBatch(model: HashingModel, tensors: Float32Array[]): Promise<Uint8Array[]> {
+    const { width, height } = model.preprocessing;
+    const per = 3 * width * height;
+    const input = new Float32Array(tensors.length * per);
+    tensors.forEach((t, i) => input.set(t, i * per));
+    const outputs = await this.registry.run(model.name, { [model.input]: new Tensor('float32', input, [tensors.length, 3, height, width]) });
+    const output = outputs[model.output];
+    if (!output || output.dims.length !== 2 || output.dims[0] !== tensors.length || output.dims[1] !== model.bits) {
+      throw new ModelUnavailableError(`model ${model.name} returned ${output ? `shape [${output.dims.join(',')}]` : 'no output'}; expected [${tensors.length},${model.bits}]`);
+    }
+    const values = output.data as Float32Array;
+    return tensors.map((_, i) => packSigns(values, i * model.bits, model.bits, new Uint8Array(codeBytes(model.bits))));
+  }
+}
+
+/** Reads what serving needs from a hashing model's card; throws naming the first problem. */
+export function describe(loaded: LoadedModel): HashingModel {
+  const card = loaded.card;
+  const bits = card.bits;
+  if (!Number.isInteger(bits) || (bits as number) < 1 || (bits as number) > 4096) throw new Error('card.json "bits" must be an integer 1..4096');
+  const input = card.inputs[0];
+  const output = card.outputs[0];
+  if (input?.dtype !== 'float32' || output?.dtype !== 'float32') throw new Error('card.json inputs[0] and outputs[0] must be float32');
+  if (output.shape[output.shape.length - 1] !== bits) throw new Error(`card.json outputs[0] has ${String(output.shape[output.shape.length - 1])} values per image; bits says ${String(bits)}`);
+  const map = (card.metrics as { mapAtAll?: unknown } | undefined)?.mapAtAll;
+  return {
+    name: loaded.name,
+    version: loaded.version,
+    bits: bits as number,
+    preprocessing: readPreprocessing(card.preprocessing, loaded.name),
+    input: input.name,
+    output: output.name,
+    mapAtAll: typeof map === 'number' ? map : null,
+  };
+}

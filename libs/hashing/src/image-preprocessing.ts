@@ -1,0 +1,158 @@
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
+
+/** How a hashing model wants its input (card.json `preprocessing`). */
+export type ImagePreprocessing = {
+  width: number;
+  height: number;
+  /** Multiplies the 0..255 pixel before mean/std (1/255 for the CIFAR models). */
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** cover = scale the shorter side to fit, then centre-crop (identity for an image already width×height). */
+  resize: 'cover';
+};
+
+/** Formats decoded (sharp's `format` names; AVIF is reported as heif). */
+export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff'] as const;
+
+/** Decompression-bomb guard: images declaring more pixels than this are refused before decoding. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
+
+export enum ImageProblem {
+  /** 415: not an image, or an image format that is not served (SVG, PDF, BMP, HEIC, ...). */
+  UnsupportedFormat = 'unsupported-image-format',
+  /** 422: a supported format that does not decode (corrupt, truncated, zero-size). */
+  Undecodable = 'undecodable-image',
+  /** 422: the file holds no bytes. */
+  Empty = 'empty-image',
+  /** 413: more pixels than the decompression-bomb guard allows. */
+  TooManyPixels = 'image-too-large',
+}
+
+const STATUS: Record<ImageProblem, number> = {
+  [ImageProblem.UnsupportedFormat]: 415,
+  [ImageProblem.Undecodable]: 422,
+  [ImageProblem.Empty]: 422,
+  [ImageProblem.TooManyPixels]: 413,
+};
+
+/** Why an image cannot be hashed; `status` is the HTTP status it maps to. */
+export class ImageRejectedError extends Error {
+  readonly status: number;
+  constructor(
+    readonly problem: ImageProblem,
+    message: string,
+  ) {
+    super(message);
+    this.status = STATUS[problem];
+  }
+}
+
+/**
+ * Known signatures of formats Lumen does not hash, so the client hears which format it sent.
+ * SVG is refused on purpose: it is a program more than a picture (external references, an
+ * arbitrary render size) and nothing like the photographs the models were trained on.
+ */
+function sniffUnsupported(bytes: Uint8Array): string | null {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 512));
+  const ascii = head.toString('latin1');
+  if (ascii.startsWith('%PDF')) return 'PDF';
+  if (ascii.startsWith('BM')) return 'BMP';
+  if (ascii.startsWith('8BPS')) return 'PSD';
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x00000100) return 'ICO';
+  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(ascii)) return 'SVG';
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip data (SVGZ?)';
+  if (ascii.slice(4, 8) === 'ftyp') {
+    const brand = ascii.slice(8, 12);
+    if (brand !== 'avif' && brand !== 'avis') return `HEIF (${brand.trim()})`;
+  }
+  if (ascii.startsWith('\x00\x00\x00\x0cjP  ') || ascii.startsWith('\xff\x4f\xff\x51')) return 'JPEG 2000';
+  if (ascii.startsWith('\xff\x0a') || ascii.startsWith('\x00\x00\x00\x0cJXL ')) return 'JPEG XL';
+  return null;
+}
+
+const SUPPORTED_LIST = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+
+/**
+ * Decodes an image and produces the model's input: EXIF orientation applied, first frame only,
+ * alpha flattened on white, sRGB with 3 channels, resized per `prep`, normalised
+ * (pixel·scale − mean[c]) / std[c] into a Float32 CHW array of 3·height·width values.
+ * Throws ImageRejectedError for anything that is not a decodable supported image.
+ */
+export async function imageToTensor(bytes: Uint8Array, prep: ImagePreprocessing, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<Float32Array> {
+  if (bytes.byteLength === 0) throw new ImageRejectedError(ImageProblem.Empty, 'the file is empty (0 bytes)');
+  const unsupported = sniffUnsupported(bytes);
+  if (unsupported) throw new ImageRejectedError(ImageProblem.UnsupportedFormat, `${unsupported} is not supported; send ${SUPPORTED_LIST}`);
+  const options: SharpOptions = { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 };
+  let metadata: Metadata;
+  try {
+    // Header only: nothing is decoded yet, so the pixel limit is checked below, by us, with the size named.
+    metadata = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0];
+    if (/unsupported image format/i.test(message)) throw new ImageRejectedError(ImageProblem.UnsupportedFormat, `not a recognised image; send ${SUPPORTED_LIST}`);
+    throw new ImageRejectedError(ImageProblem.Undecodable, `the image header cannot be read: ${message}`);
+  }
+  const format = metadata.format as string;
+  if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format)) {
+    throw new ImageRejectedError(ImageProblem.UnsupportedFormat, `${format.toUpperCase()} is not supported; send ${SUPPORTED_LIST}`);
+  }
+  const width = metadata.width ?? 0;
+  const height = metadata.height ?? 0;
+  if (width < 1 || height < 1) throw new ImageRejectedError(ImageProblem.Undecodable, `the image declares a zero size (${width}×${height})`);
+  if (width * height > maxPixels) {
+    throw new ImageRejectedError(ImageProblem.TooManyPixels, `the image declares ${width}×${height} pixels, more than the limit of ${maxPixels}`);
+  }
+  let pixels: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ data: pixels, info } = await sharp(bytes, options)
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .resize(prep.width, prep.height, { fit: 'cover', position: 'centre' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true }));
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/pixel limit/i.test(message)) throw new ImageRejectedError(ImageProblem.TooManyPixels, `the image has more pixels than the limit of ${maxPixels}`);
+    throw new ImageRejectedError(ImageProblem.Undecodable, `the ${format === 'heif' ? 'AVIF' : format.toUpperCase()} data does not decode: ${message.split('\n')[0]}`);
+  }
+  if (info.channels !== 3 || info.width !== prep.width || info.height !== prep.height) {
+    throw new ImageRejectedError(ImageProblem.Undecodable, `decoding gave ${info.width}×${info.height}×${info.channels}, expected ${prep.width}×${prep.height}×3`);
+  }
+  return normalisePixels(pixels, prep);
+}
+
+/** Interleaved RGB bytes (HWC) → normalised planar float CHW, as the models expect. */
+export function normalisePixels(rgb: Uint8Array, prep: Pick<ImagePreprocessing, 'width' | 'height' | 'scale' | 'mean' | 'std'>): Float32Array {
+  const plane = prep.width * prep.height;
+  const out = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const scale = prep.scale / prep.std[c];
+    const shift = prep.mean[c] / prep.std[c];
+    for (let i = 0, o = c * plane; i < plane; i++, o++) out[o] = rgb[i * 3 + c] * scale - shift;
+  }
+  return out;
+}
+
+/** Reads card.json `preprocessing`; throws naming the first field that does not fit. */
+export function readPreprocessing(raw: unknown, model: string): ImagePreprocessing {
+  const p = (raw ?? {}) as Record<string, unknown>;
+  const fail = (what: string) => {
+    throw new Error(`model ${model}: card.json preprocessing.${what}`);
+  };
+  const positiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  if (!positiveInt(p.width)) fail('width must be a positive integer');
+  if (!positiveInt(p.height)) fail('height must be a positive integer');
+  if ((p.channels ?? 'RGB') !== 'RGB') fail('channels must be "RGB"');
+  if ((p.layout ?? 'NCHW') !== 'NCHW') fail('layout must be "NCHW"');
+  if ((p.resize ?? 'cover') !== 'cover') fail('resize must be "cover"');
+  const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!triple(p.mean)) fail('mean must be 3 numbers');
+  if (!triple(p.std) || (p.std as number[]).some((x) => x <= 0)) fail('std must be 3 positive numbers');
+  const scale = p.scale ?? 1 / 255;
+  if (typeof scale !== 'number' || !(scale > 0)) fail('scale must be a positive number');
+  return { width: p.width as number, height: p.height as number, scale: scale as number, mean: p.mean as ImagePreprocessing['mean'], std: p.std as ImagePreprocessing['std'], resize: 'cover' };
+}
