@@ -10,6 +10,7 @@ import { HypergraphApiModule } from './app/hypergraph/hypergraph.module.js';
 import { JobsApiModule } from './app/jobs/jobs.module.js';
 import { MetricsController } from './app/metrics/metrics.controller.js';
 import { ModelsController } from './app/models/models.controller.js';
+import { SegmentationsApiModule } from './app/segmentations/segmentations.module.js';
 
 @Module({})
 export class AppModule {

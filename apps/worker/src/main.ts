@@ -6,6 +6,7 @@ import { DatabaseModule } from '@lumen/database';
 import { PinoNestLogger, createLogger, exitGracefullyOn } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
+import { SegmentationModule } from '@lumen/segmentation';
 
 /** A job consumer without HTTP: the same job handlers as the API's in-process worker. */
 async function bootstrap(): Promise<void> {
@@ -23,7 +24,7 @@ async function bootstrap(): Promise<void> {
     console.error('Invalid configuration:\n  DATABASE_URL: the standalone worker needs the API\'s database (the embedded one belongs to the API process)');
     process.exit(1);
   }
-  @Module({ imports: [ConfigModule.forRoot(config), DatabaseModule, InferenceModule, JobsModule] })
+  @Module({ imports: [ConfigModule.forRoot(config), DatabaseModule, InferenceModule, JobsModule, SegmentationModule] })
   class WorkerModule {}
   const logger = createLogger(config.logLevel);
   const app = await NestFactory.createApplicationContext(WorkerModule, { logger: new PinoNestLogger(logger), abortOnError: false });

@@ -35,6 +35,7 @@ const specs = {
   INFERENCE_THREADS: positiveInt({ default: 0, desc: 'Intra-op threads per ONNX session; 0 = min(4, CPU count)' }),
   INFERENCE_BATCH_WAIT_MS: num({ default: 2, desc: 'How long a micro-batch waits for more requests before running' }),
   UPLOAD_MAX_BYTES: byteSize({ default: 1024 ** 3, desc: 'Largest accepted upload body' }),
+  SEGMENTATION_MAX_VOXELS: positiveInt({ default: 200_000_000, desc: 'Largest CT accepted for segmentation, in voxels' }),
   API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   WORKER_ENABLED: bool({ default: true, desc: 'Run the job worker inside the API process' }),
@@ -55,6 +56,7 @@ export type LumenConfig = {
   inferenceThreads: number;
   inferenceBatchWaitMs: number;
   uploadMaxBytes: number;
+  segmentationMaxVoxels: number;
   apiKeys: ApiKeyEntry[];
   logLevel: string;
   workerEnabled: boolean;
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     inferenceThreads: clean.INFERENCE_THREADS || Math.min(4, os.availableParallelism()),
     inferenceBatchWaitMs: clean.INFERENCE_BATCH_WAIT_MS,
     uploadMaxBytes: clean.UPLOAD_MAX_BYTES,
+    segmentationMaxVoxels: clean.SEGMENTATION_MAX_VOXELS,
     apiKeys: clean.API_KEYS,
     logLevel: clean.LOG_LEVEL,
     workerEnabled: clean.WORKER_ENABLED,

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import { Histogram } from 'prom-client';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { type ModelCard, type TensorSpec, validateCard } from './model-card.js';
+
+const require = createRequire(import.meta.url);
 
 export type ExecutionProvider = 'cuda' | 'cpu';
 
@@ -105,7 +108,11 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     const file = path.join(model.directory, 'model.onnx');
     const device = this.config.inferenceDevice;
     try {
-      if (device === 'cuda' || device === 'auto') {
+      // onnxruntime-node ships the CUDA provider only when its install step fetched it
+      // (docker/Dockerfile.cuda); without the library, asking for it just prints an error.
+      const cudaInstalled = fs.existsSync(path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
+      if (device === 'auto' && !cudaInstalled) this.logger.log(`${model.name}: CUDA provider not installed; using CPU`);
+      if (device === 'cuda' || (device === 'auto' && cudaInstalled)) {
         try {
           model.session = await this.createSession(file, 'cuda');
           model.provider = 'cuda';

@@ -5,6 +5,8 @@
 export enum JobKind {
   /** Sleeps and reports progress: lets operators (and tests) exercise the queue end to end. */
   Diagnostic = 'diagnostic',
+  /** Cascaded CT organ segmentation of one uploaded volume. */
+  Segmentation = 'segmentation',
 }
 
 export const JOB_KINDS: readonly JobKind[] = Object.values(JobKind);

@@ -33,9 +33,14 @@ export class JobWorkerService implements OnApplicationBootstrap {
   /** Collects handlers and fails start-up when a job kind has none (or two). */
   registerHandlers(): Map<JobKind, RegisteredHandler> {
     this.handlers.clear();
-    for (const wrapper of this.discovery.getProviders({ metadataKey: JobHandler.KEY })) {
+    // Every provider is inspected: the metadata-key index only sees providers linked while
+    // modules were scanned, which misses handlers of dynamically imported modules.
+    const seen = new Set<unknown>();
+    for (const wrapper of this.discovery.getProviders()) {
+      if (!wrapper.metatype || !wrapper.instance || seen.has(wrapper.instance)) continue;
       const options = this.discovery.getMetadataByDecorator(JobHandler, wrapper);
-      if (!options || !wrapper.instance) continue;
+      if (!options) continue;
+      seen.add(wrapper.instance);
       if (this.handlers.has(options.kind)) throw new Error(`Two handlers registered for job kind "${options.kind}"`);
       this.handlers.set(options.kind, { options, runner: wrapper.instance as JobRunner });
     }

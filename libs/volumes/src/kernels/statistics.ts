@@ -95,3 +95,17 @@ export function dice(predicted: Uint8Array, predictedLabel: number, reference: A
   }
   return a + b === 0 ? null : (2 * both) / (a + b);
 }
+
+/**
+ * Differences between two grids, as sentences; empty when they match. Tolerances absorb
+ * float32 storage (NIfTI keeps spacing and origin in single precision).
+ */
+export function gridDifferences(a: Geometry, b: Geometry): string[] {
+  const problems: string[] = [];
+  const fmt = (v: number[]) => v.map((x) => Number(x.toFixed(4))).join(' × ');
+  if (a.size.some((n, i) => n !== b.size[i])) problems.push(`size ${fmt(b.size)} differs from ${fmt(a.size)}`);
+  if (a.spacing.some((s, i) => Math.abs(s - b.spacing[i]) > 1e-4 * Math.max(1, Math.abs(s)))) problems.push(`spacing ${fmt(b.spacing)} mm differs from ${fmt(a.spacing)} mm`);
+  if (a.origin.some((o, i) => Math.abs(o - b.origin[i]) > 1e-2)) problems.push(`origin ${fmt(b.origin)} differs from ${fmt(a.origin)}`);
+  if (a.direction.some((d, i) => Math.abs(d - b.direction[i]) > 1e-4)) problems.push('direction cosines differ');
+  return problems;
+}

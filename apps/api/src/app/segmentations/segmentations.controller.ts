@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import { Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Scope } from '@lumen/config';
+import { CurrentPrincipal, type Principal, RequireScope } from '@lumen/http';
+import { ApiProblemResponses } from '../problem-responses.js';
+import { SegmentationDto, SegmentationUploadDto } from './segmentations.dto.js';
+import { SegmentationsService } from './segmentations.service.js';
+
+@ApiTags('segmentations')
+@RequireScope(Scope.Segment)
+@Controller('segmentations')
+export class SegmentationsController {
+  constructor(private readonly service: SegmentationsService) {}
+
+  @Post()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: SegmentationUploadDto })
+  @ApiOperation({
+    operationId: 'createSegmentation',
+    summary: 'Upload a CT and queue cascaded organ segmentation (liver, spleen, pancreas)',
+    description: 'The header (or DICOM series) is checked before queuing; follow `links.self` for progress and results.',
+  })
+  @ApiAcceptedResponse({ type: SegmentationDto })
+  @ApiProblemResponses(400, 401, 403, 413, 415, 422, 503)
+  async create(@Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<SegmentationDto> {
+    return this.service.toDto(await this.service.create(principal, request));
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getSegmentation', summary: 'Status, progress, per-organ statistics, Dice, timings' })
+  @ApiOkResponse({ type: SegmentationDto })
+  @ApiProblemResponses(400, 401, 403, 404)
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<SegmentationDto> {
+    return this.service.toDto(await this.service.find(principal, id));
+  }
+
+  @Get(':id/labels')
+  @ApiProduces('application/gzip')
+  @ApiOperation({ operationId: 'getSegmentationLabels', summary: "The label map (NIfTI .nii.gz) on the input's exact grid: 1 liver, 2 spleen, 3 pancreas" })
+  @ApiOkResponse({ description: 'NIfTI-1, gzip-compressed, uint8', schema: { type: 'string', format: 'binary' } })
+  @ApiProblemResponses(400, 401, 403, 404, 409)
+  async labels(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res() reply: FastifyReply): Promise<void> {
+    const file = await this.service.outputFile(principal, id, 'labels.nii.gz');
+    await reply
+      .header('content-type', 'application/gzip')
+      .header('content-disposition', `attachment; filename="${id}_labels.nii.gz"`)
+      .send(fs.createReadStream(file));
+  }
+
+  @Get(':id/preview')
+  @ApiProduces('image/png')
+  @ApiOperation({ operationId: 'getSegmentationPreview', summary: 'PNG: axial, coronal and sagittal slices through the organs with a coloured overlay' })
+  @ApiOkResponse({ description: 'PNG image', schema: { type: 'string', format: 'binary' } })
+  @ApiProblemResponses(400, 401, 403, 404, 409)
+  async preview(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res() reply: FastifyReply): Promise<void> {
+    const file = await this.service.outputFile(principal, id, 'preview.png');
+    await reply.header('content-type', 'image/png').send(fs.createReadStream(file));
+  }
+}

@@ -1,0 +1,31 @@
+import type { Geometry, VolumeFormat } from '@lumen/volumes';
+import type { Organ } from './cascade-config.js';
+
+/** What the API stores on a segmentation job (files are relative to the job's directory). */
+export type SegmentationParams = {
+  input: { format: VolumeFormat; file?: string; dicomFiles?: string[]; seriesUid?: string; clientFileName: string; geometry: Geometry };
+  reference?: { format: VolumeFormat; file: string; labels: Partial<Record<Organ, number>> };
+  organs: Organ[];
+  fast: boolean;
+};
+
+export type OrganResult = {
+  label: number;
+  voxels: number;
+  volumeMl: number;
+  meanHu: number | null;
+  stdHu: number | null;
+  boundingBoxMm: { min: [number, number, number]; max: [number, number, number] } | null;
+  centroidMm: [number, number, number] | null;
+  touchesBorder: boolean;
+};
+
+export type SegmentationResult = {
+  input: { geometry: Geometry; format: VolumeFormat; componentType: string; voxels: number };
+  organs: Partial<Record<Organ, OrganResult>>;
+  dice: Partial<Record<Organ, number | null>> | null;
+  models: { coarse: string; fine: string | null };
+  fast: boolean;
+  timingsMs: Record<string, number>;
+  stage2: { tiles: number; tilesTotal: number; voxelFraction: number } | null;
+};
