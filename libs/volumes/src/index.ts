@@ -5,3 +5,4 @@ export * from './kernels/orientation.js';
 export * from './kernels/resample.js';
 export * from './kernels/statistics.js';
 export * from './volume-io.js';
+export * from './header-peek.js';

@@ -12,6 +12,7 @@ import { Organ, type SegmentationParams, SegmentationStorage, type SegmentationR
 import {
   VolumeError,
   VolumeFormat,
+  checkDeclaredSize,
   checkSliceSpacing,
   chooseSeries,
   extensionOf,
@@ -21,6 +22,7 @@ import {
   groupDicomSeries,
   readDicomSeries,
   readVolumeHeader,
+  verifyGzip,
 } from '@lumen/volumes';
 import type { SegmentationDto } from './segmentations.dto.js';
 
@@ -124,6 +126,7 @@ export class SegmentationsService {
         if (format === VolumeFormat.DicomZip) throw new VolumeError(415, 'unsupported-reference-format', 'The reference must be a label map file (.nii, .nii.gz, .nrrd, .mha), not a zip');
         const file = `reference${extensionOf(format)}`;
         fs.renameSync(referenceFile.path, path.join(jobDir, file));
+        await this.checkFile(path.join(jobDir, file), format);
         const geometry = await readVolumeHeader(path.join(jobDir, file), this.config.segmentationMaxVoxels);
         if (input.format !== VolumeFormat.DicomZip) {
           const differences = gridDifferences(input.geometry, geometry);
@@ -148,6 +151,7 @@ export class SegmentationsService {
       if (seriesUid) throw invalid('seriesUid applies only to a DICOM zip', 'seriesUid');
       const file = `input${extensionOf(format)}`;
       fs.renameSync(image.path, path.join(jobDir, file));
+      await this.checkFile(path.join(jobDir, file), format);
       const geometry = await readVolumeHeader(path.join(jobDir, file), this.config.segmentationMaxVoxels);
       return { format, file, clientFileName: image.clientName, geometry };
     }
@@ -165,6 +169,12 @@ export class SegmentationsService {
       clientFileName: image.clientName,
       geometry: { size: volume.size, spacing: volume.spacing, origin: volume.origin, direction: volume.direction },
     };
+  }
+
+  /** Cheap checks itk-wasm cannot make clearly: declared size (before any read), gzip integrity. */
+  private async checkFile(file: string, format: VolumeFormat): Promise<void> {
+    await checkDeclaredSize(file, format, this.config.segmentationMaxVoxels);
+    if (format === VolumeFormat.NiftiGz) await verifyGzip(file);
   }
 
   async find(principal: Principal, id: string): Promise<Job> {
