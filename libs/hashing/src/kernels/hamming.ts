@@ -121,6 +121,89 @@ class Selection {
   }
 }
 
+// One scan loop per code width, each small and monomorphic so V8 optimises it on its own.
+// A candidate is kept when d <= bound; a full buffer lowers the bound (Selection.makeRoom).
+
+function scan2(codes: Uint32Array, start: number, end: number, q0: number, q1: number, sel: Selection, include: Uint8Array | null): void {
+  const T = POPCOUNT16;
+  let bound = sel.bound;
+  let indices = sel.indices;
+  let distances = sel.distances;
+  let size = sel.size;
+  for (let i = start, j = start * 2; i < end; i++, j += 2) {
+    const x = codes[j] ^ q0;
+    const y = codes[j + 1] ^ q1;
+    const d = T[x & 0xffff] + T[x >>> 16] + T[y & 0xffff] + T[y >>> 16];
+    if (d > bound) continue;
+    if (include !== null && include[i] === 0) continue;
+    indices[size] = i;
+    distances[size++] = d;
+    if (size === indices.length) {
+      sel.size = size;
+      sel.makeRoom();
+      bound = sel.bound;
+      indices = sel.indices;
+      distances = sel.distances;
+      size = sel.size;
+    }
+  }
+  sel.size = size;
+}
+
+function scan1(codes: Uint32Array, start: number, end: number, q0: number, sel: Selection, include: Uint8Array | null): void {
+  const T = POPCOUNT16;
+  let bound = sel.bound;
+  let indices = sel.indices;
+  let distances = sel.distances;
+  let size = sel.size;
+  for (let i = start; i < end; i++) {
+    const x = codes[i] ^ q0;
+    const d = T[x & 0xffff] + T[x >>> 16];
+    if (d > bound) continue;
+    if (include !== null && include[i] === 0) continue;
+    indices[size] = i;
+    distances[size++] = d;
+    if (size === indices.length) {
+      sel.size = size;
+      sel.makeRoom();
+      bound = sel.bound;
+      indices = sel.indices;
+      distances = sel.distances;
+      size = sel.size;
+    }
+  }
+  sel.size = size;
+}
+
+function scanN(codes: Uint32Array, wordsPerCode: number, start: number, end: number, queries: Uint32Array, qb: number, sel: Selection, include: Uint8Array | null): void {
+  const T = POPCOUNT16;
+  let bound = sel.bound;
+  let indices = sel.indices;
+  let distances = sel.distances;
+  let size = sel.size;
+  for (let i = start, j = start * wordsPerCode; i < end; i++, j += wordsPerCode) {
+    let d = 0;
+    // Stop adding words once the code is already too far.
+    for (let w = 0; w < wordsPerCode && d <= bound; w++) {
+      const x = codes[j + w] ^ queries[qb + w];
+      d += T[x & 0xffff] + T[x >>> 16];
+    }
+    if (d > bound) continue;
+    if (include !== null && include[i] === 0) continue;
+    indices[size] = i;
+    distances[size++] = d;
+    if (size === indices.length) {
+      sel.size = size;
+      sel.makeRoom();
+      bound = sel.bound;
+      indices = sel.indices;
+      distances = sel.distances;
+      size = sel.size;
+    }
+  }
+  sel.size = size;
+}
+
 /**
  * Top-k nearest codes for several queries in one pass over the codes: the codes are read block
  * by block and every query scans a block while it is in cache. `queries` holds the queries'
@@ -142,64 +225,13 @@ export function hammingTopKMany(
     if (!Number.isInteger(s.maxDistance) || s.maxDistance < 0) throw new Error(`maxDistance must be a non-negative integer, got ${s.maxDistance}`);
     return new Selection(s.k, s.maxDistance, bits, count);
   });
-  const T = POPCOUNT16;
   for (let start = 0; start < count; start += BLOCK) {
     const end = Math.min(count, start + BLOCK);
     for (let q = 0; q < selections.length; q++) {
-      const selection = selections[q];
-      let bound = selection.bound;
-      let indices = selection.indices;
-      let distances = selection.distances;
-      let size = selection.size;
       const qb = q * wordsPerCode;
-      if (wordsPerCode === 2) {
-        const q0 = queries[qb];
-        const q1 = queries[qb + 1];
-        for (let i = start, j = start * 2; i < end; i++, j += 2) {
-          const x = codes[j] ^ q0;
-          const y = codes[j + 1] ^ q1;
-          const d = T[x & 0xffff] + T[x >>> 16] + T[y & 0xffff] + T[y >>> 16];
-          if (d > bound || (include !== null && include[i] === 0)) continue;
-          indices[size] = i;
-          distances[size++] = d;
-          if (size === indices.length) {
-            selection.size = size;
-            selection.makeRoom();
-            ({ bound, indices, distances, size } = selection);
-          }
-        }
-      } else if (wordsPerCode === 1) {
-        const q0 = queries[qb];
-        for (let i = start; i < end; i++) {
-          const x = codes[i] ^ q0;
-          const d = T[x & 0xffff] + T[x >>> 16];
-          if (d > bound || (include !== null && include[i] === 0)) continue;
-          indices[size] = i;
-          distances[size++] = d;
-          if (size === indices.length) {
-            selection.size = size;
-            selection.makeRoom();
-            ({ bound, indices, distances, size } = selection);
-          }
-        }
-      } else {
-        for (let i = start, j = start * wordsPerCode; i < end; i++, j += wordsPerCode) {
-          let d = 0;
-          for (let w = 0; w < wordsPerCode && d <= bound; w++) {
-            const x = codes[j + w] ^ queries[qb + w];
-            d += T[x & 0xffff] + T[x >>> 16];
-          }
-          if (d > bound || (include !== null && include[i] === 0)) continue;
-          indices[size] = i;
-          distances[size++] = d;
-          if (size === indices.length) {
-            selection.size = size;
-            selection.makeRoom();
-            ({ bound, indices, distances, size } = selection);
-          }
-        }
-      }
-      selection.size = size;
+      if (wordsPerCode === 2) scan2(codes, start, end, queries[qb], queries[qb + 1], selections[q], include);
+      else if (wordsPerCode === 1) scan1(codes, start, end, queries[qb], selections[q], include);
+      else scanN(codes, wordsPerCode, start, end, queries, qb, selections[q], include);
     }
   }
   return selections.map((s) => s.finish());

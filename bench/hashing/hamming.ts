@@ -1,0 +1,120 @@
+/**
+ * Exact Hamming top-10 over 1,000,000 random 64-bit codes: Lumen's kernel (one query per pass,
+ * and 16 queries sharing a pass) against FAISS IndexBinaryFlat (Debian python3-faiss, run via
+ * /usr/bin/python3 on the very same codes and queries), single thread both. Also prints the two
+ * popcount variants (16-bit table vs SWAR bit trick) of the plain distance loop.
+ *
+ *   npm run build && node dist/bench/hashing/hamming.js [--n 1000000] [--queries 200]
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { hammingDistances, hammingDistancesSwar, hammingTopK, hammingTopKMany } from '@lumen/hashing';
+import { arg } from './support.js';
+
+const n = Number(arg('n', '1000000'));
+const nq = Number(arg('queries', '200'));
+const k = 10;
+const bits = 64;
+
+// Deterministic random codes (xorshift32), stored as bytes (FAISS) and big-endian words (Lumen).
+let s = 2463534242;
+const rnd = () => {
+  s ^= s << 13;
+  s >>>= 0;
+  s ^= s >>> 17;
+  s ^= s << 5;
+  return (s >>>= 0);
+};
+const dbBytes = new Uint8Array(n * 8);
+const qBytes = new Uint8Array(nq * 8);
+for (let i = 0; i < dbBytes.length; i += 4) new DataView(dbBytes.buffer).setUint32(i, rnd());
+for (let i = 0; i < qBytes.length; i += 4) new DataView(qBytes.buffer).setUint32(i, rnd());
+const toWords = (bytes: Uint8Array) => {
+  const view = new DataView(bytes.buffer);
+  return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(i * 4));
+};
+const db = toWords(dbBytes);
+const queries = toWords(qBytes);
+
+function time(label: string, reps: number, fn: () => void): number {
+  fn(); // warm-up (JIT)
+  const start = performance.now();
+  for (let r = 0; r < reps; r++) fn();
+  const ms = (performance.now() - start) / reps;
+  return ms;
+}
+
+const out = new Uint16Array(n);
+const tableMs = time('table', 10, () => hammingDistances(db, 2, n, queries.subarray(0, 2), out));
+const swarMs = time('swar', 10, () => hammingDistancesSwar(db, 2, n, queries.subarray(0, 2), out));
+
+const single: { indices: Int32Array; distances: Uint16Array }[] = [];
+const singleStart = performance.now();
+for (let q = 0; q < nq; q++) single.push(hammingTopK(db, 2, n, bits, queries.subarray(q * 2, q * 2 + 2), k));
+const singleMs = (performance.now() - singleStart) / nq;
+
+const batch = 16;
+const specs = Array.from({ length: batch }, () => ({ k, maxDistance: bits }));
+const batched: { indices: Int32Array; distances: Uint16Array }[] = [];
+const batchStart = performance.now();
+for (let q = 0; q < nq; q += batch) {
+  const m = Math.min(batch, nq - q);
+  batched.push(...hammingTopKMany(db, 2, n, bits, queries.subarray(q * 2, (q + m) * 2), specs.slice(0, m)));
+}
+const batchMs = (performance.now() - batchStart) / nq;
+for (let q = 0; q < nq; q++) {
+  if (single[q].indices.join() !== batched[q].indices.join()) throw new Error(`query ${q}: batched and single answers differ`);
+}
+
+// FAISS on the same bytes, single thread.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-hamming-'));
+fs.writeFileSync(path.join(dir, 'db.u8'), dbBytes);
+fs.writeFileSync(path.join(dir, 'q.u8'), qBytes);
+const script = `
+import json, sys, time
+import numpy as np, faiss
+faiss.omp_set_num_threads(1)
+d = sys.argv[1]; k = int(sys.argv[2])
+db = np.fromfile(d + '/db.u8', dtype=np.uint8).reshape(-1, 8)
+q = np.fromfile(d + '/q.u8', dtype=np.uint8).reshape(-1, 8)
+index = faiss.IndexBinaryFlat(64); index.add(db)
+index.search(q[:1], k)
+t = time.perf_counter(); D1 = [index.search(q[i:i+1], k)[0][0] for i in range(len(q))]; one = (time.perf_counter() - t) / len(q)
+t = time.perf_counter(); D, I = index.search(q, k); many = (time.perf_counter() - t) / len(q)
+json.dump({'oneAtATimeMs': one * 1e3, 'allQueriesMs': many * 1e3, 'faiss': faiss.__version__, 'distances': D.tolist()}, sys.stdout)
+`;
+let faiss: { oneAtATimeMs: number; allQueriesMs: number; faiss: string; distances: number[][] } | null = null;
+try {
+  faiss = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, dir, String(k)], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+} catch (error) {
+  console.error(`FAISS run failed (apt-get install -y python3-faiss): ${(error as Error).message.split('\n')[0]}`);
+}
+fs.rmSync(dir, { recursive: true, force: true });
+if (faiss) {
+  faiss.distances.forEach((row, q) => {
+    if (row.join() !== [...single[q].distances].join()) throw new Error(`query ${q}: FAISS distances ${row} differ from Lumen ${[...single[q].distances]}`);
+  });
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+console.log(
+  JSON.stringify(
+    {
+      codes: n,
+      bits,
+      queries: nq,
+      k,
+      distanceLoopMsPerQuery: { popcountTable16: round(tableMs), popcountSwar: round(swarMs) },
+      lumenTopKMsPerQuery: { oneQueryPerPass: round(singleMs), [`${batch}QueriesPerPass`]: round(batchMs) },
+      faissIndexBinaryFlatMsPerQuery: faiss ? { oneAtATime: round(faiss.oneAtATimeMs), allQueriesInOneCall: round(faiss.allQueriesMs), version: faiss.faiss } : null,
+      ratioFaissOverLumen: faiss ? { oneAtATime: round(faiss.oneAtATimeMs / singleMs), batched: round(faiss.allQueriesMs / batchMs) } : null,
+      sameDistancesAsFaiss: faiss !== null,
+      node: process.version,
+      cpu: os.cpus()[0]?.model,
+    },
+    null,
+    2,
+  ),
+);
