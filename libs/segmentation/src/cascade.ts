@@ -79,7 +79,8 @@ export async function runCascade(
   volume: Volume,
   config: CascadeConfig,
   infer: Infer,
-  options: { fast: boolean; organs: number[] },
+  /** singleStage: the baseline Roth et al. compare against — the fine model on every tile, no stage 1. */
+  options: { fast: boolean; organs: number[]; singleStage?: boolean },
   progress: CascadeProgress,
 ): Promise<CascadeResult> {
   const timings: Record<string, number> = {};
@@ -102,9 +103,9 @@ export async function runCascade(
   const coarseImage = resampleLinear(image, shape, spacing, c.spacingZYX, [0, 0, 0], shape1);
   normaliseInto(coarseImage, coarseImage, c);
   const padded1 = shape1.map((n) => Math.ceil(n / c.sizeDivisor) * c.sizeDivisor) as Shape3;
-  const logits1 = await infer(c.model, padInto(coarseImage, shape1, padded1, normalisedPad(c)), padded1);
   const padded1Voxels = voxelCount(padded1);
-  const labels1 = filterComponents(
+  const logits1 = options.singleStage ? null : await infer(c.model, padInto(coarseImage, shape1, padded1, normalisedPad(c)), padded1);
+  const labels1 = !logits1 ? new Uint8Array(voxelCount(shape1)) : filterComponents(
     argmaxClasses(logits1, CLASSES, voxelCount(shape1), padded1Voxels, (v) => {
       const x = v % shape1[2];
       const y = Math.floor(v / shape1[2]) % shape1[1];
@@ -131,6 +132,7 @@ export async function runCascade(
     const ratio = [0, 1, 2].map((a) => f.spacingZYX[a] / c.spacingZYX[a]);
     const coarseIndex = (a: number, fineIndex: number) => Math.min(Math.max(Math.floor(fineIndex * ratio[a] + 0.5), 0), shape1[a] - 1);
     const touches = (start: number[]) => {
+      if (options.singleStage) return true;
       const lo: number[] = [];
       const hi: number[] = [];
       for (let a = 0; a < 3; a++) {
