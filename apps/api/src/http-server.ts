@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
-import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, createValidationPipe, toProblem } from '@lumen/http';
+import { API_KEY_HEADER, createValidationPipe } from '@lumen/http';
 import { ProblemDto } from './app/problem-responses.js';
 
 const httpSeconds = new Histogram({
@@ -40,12 +40,8 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
     const route = request.routeOptions.url ?? 'unmatched';
     httpSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  // Errors raised by Fastify itself (body parsing, limits) before Nest sees the request.
-  fastify.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error, { url: request.url, id: String(request.id) });
-    if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
-    reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
-  });
+  // Errors Fastify raises itself (body parsing, limits) reach Nest's exception filters, so
+  // ProblemDetailsFilter shapes them too.
   await app.register(multipart as never, {
     limits: { fileSize: config.uploadMaxBytes, files: 1000, fields: 100, fieldSize: 1024 * 1024, parts: 1100 },
     throwFileSizeLimit: true,
