@@ -190,7 +190,7 @@ describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', (
     expect(Math.abs(first.score - whole)).toBeLessThan(1e-5);
     for (const n of first.nodes) expect(Math.abs(n.outsiderScore - (n.scoreWithout - first.score))).toBeLessThan(1e-6);
     const hits = answers.filter((a, i) => a.outsiderIndex === cases[i].planted).length;
-    // Measured 25/40 = 0.625 on these 40 cases (1 − p_i gets about 0.23); chance is 1/3.
+    // Measured 25/40 and 32/40 on two successive gps trainings (1 − p_i: 0.23–0.37); chance is 1/3.
     expect(hits / cases.length).toBeGreaterThanOrEqual(0.5);
   });
 

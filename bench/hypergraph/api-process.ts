@@ -14,7 +14,7 @@ import { MODEL_PREFIX } from '@lumen/hypergraph';
 export const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
 export const MODELS_DIR = path.resolve(process.env.MODELS_DIR ?? path.join(ROOT, 'models'));
 
-export type Api = { url: string; key: string; stop: () => Promise<void> };
+export type Api = { url: string; key: string; output: () => string; stop: () => Promise<void> };
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,7 +40,7 @@ export function hypergraphModels(): string[] {
 export async function startApi(models = hypergraphModels()): Promise<Api> {
   if (process.env.LUMEN_URL) {
     const key = process.env.LUMEN_API_KEY ?? fs.readFileSync(path.join(ROOT, 'data', 'admin.key'), 'utf8').trim();
-    return { url: process.env.LUMEN_URL.replace(/\/$/, ''), key, stop: async () => undefined };
+    return { url: process.env.LUMEN_URL.replace(/\/$/, ''), key, output: () => '', stop: async () => undefined };
   }
   if (!models.length) throw new Error(`no ${MODEL_PREFIX}* models in ${MODELS_DIR}`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-bench-'));
@@ -79,8 +79,10 @@ export async function startApi(models = hypergraphModels()): Promise<Api> {
   return {
     url,
     key,
+    output: () => output,
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode !== null) console.error(`the API had exited with ${child.exitCode}:\n${output}`);
+      else {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;

@@ -85,6 +85,7 @@ async function httpLatency(url: string, key: string, dataset: string, hyperedges
   const body = JSON.stringify({ hyperedges });
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   const deadline = performance.now() + seconds * 1000;
   const post = () => fetch(`${url}/hypergraphs/${dataset}/score`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body });
   // One warm-up round per connection, not measured.
@@ -94,10 +95,16 @@ async function httpLatency(url: string, key: string, dataset: string, hyperedges
     Array.from({ length: connections }, async () => {
       while (performance.now() < deadline) {
         const t0 = performance.now();
-        const response = await post();
-        await response.arrayBuffer();
-        if (response.ok) latencies.push(performance.now() - t0);
-        else errors++;
+        try {
+          const response = await post();
+          await response.arrayBuffer();
+          if (response.ok) latencies.push(performance.now() - t0);
+          else (errors++, (firstError ??= `HTTP ${response.status}`));
+        } catch (error) {
+          // A reset connection counts as a failed request; the loop opens a new one.
+          errors++;
+          firstError ??= String((error as Error).cause ?? error);
+        }
       }
     }),
   );
@@ -108,6 +115,7 @@ async function httpLatency(url: string, key: string, dataset: string, hyperedges
     connections,
     requests: latencies.length,
     errors,
+    ...(firstError ? { firstError } : {}),
     requestsPerSecond: Number((latencies.length / wall).toFixed(1)),
     candidatesPerSecond: Math.round((latencies.length * hyperedges.length) / wall),
     p50Ms: Number(percentile(latencies, 50).toFixed(2)),
@@ -154,6 +162,8 @@ async function main(): Promise<void> {
         (http as unknown[]).push(await httpLatency(api.url, api.key, dataset, typed.slice(0, size), Number(args.connections), Number(args.seconds)));
       }
     } finally {
+      const problems = api.output().split('\n').filter((line) => /"level":(50|60)/.test(line));
+      if (problems.length) console.error(`API logged errors:\n${problems.slice(0, 20).join('\n')}`);
       await api.stop();
     }
   }
