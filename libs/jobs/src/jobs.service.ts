@@ -58,6 +58,13 @@ export class JobsService {
     return updated[0] ?? (await this.prisma.job.findUniqueOrThrow({ where: { id: job.id } }));
   }
 
+  /** Deletes the record (cancelling the job first if it is still queued or running). */
+  async remove(job: Job): Promise<void> {
+    await this.cancel(job);
+    await this.queue.boss.deleteJob(job.kind, job.id).catch(() => undefined);
+    await this.prisma.job.delete({ where: { id: job.id } });
+  }
+
   /** Claims the record for an attempt; null when the job was canceled meanwhile. */
   async markRunning(id: string): Promise<Job | null> {
     const rows = await this.prisma.job.updateManyAndReturn({

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Scope } from '@lumen/config';
 import { CurrentPrincipal, type Principal, RequireScope } from '@lumen/http';
@@ -58,5 +58,14 @@ export class SegmentationsController {
   async preview(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res() reply: FastifyReply): Promise<void> {
     const file = await this.service.outputFile(principal, id, 'preview.png');
     await reply.header('content-type', 'image/png').send(fs.createReadStream(file));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ operationId: 'deleteSegmentation', summary: 'Delete a segmentation: cancels it if running, removes its upload, outputs and record' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblemResponses(400, 401, 403, 404)
+  async remove(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.service.remove(principal, id);
   }
 }

@@ -185,6 +185,13 @@ export class SegmentationsService {
     return job;
   }
 
+  /** Removes the job, its upload and its outputs. */
+  async remove(principal: Principal, id: string): Promise<void> {
+    const job = await this.find(principal, id);
+    await this.jobs.remove(job);
+    await this.storage.remove(id);
+  }
+
   /** A finished job's output file, or 409 while it is not (yet) succeeded. */
   async outputFile(principal: Principal, id: string, name: 'labels.nii.gz' | 'preview.png'): Promise<string> {
     const job = await this.find(principal, id);
