@@ -144,8 +144,8 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
       expect(r).toMatchObject({ index: i, fileName: FILES[i], outcome: 'added', externalId: FILES[i].replace('.jpg', ''), duplicate: false });
       expect(r.code).toMatch(/^[0-9a-f]{16}$/);
     });
-    // Trained codes differ between classes: the 20 images do not collapse onto a few codes.
-    expect(new Set(uploaded.map((r) => r.code)).size).toBeGreaterThan(10);
+    // Codes differ between classes (CSQ pulls a class onto one centre, so same-class ties are expected).
+    expect(new Set(uploaded.map((r) => r.code)).size).toBeGreaterThanOrEqual(5);
 
     const again = await (await app.postForm(`/collections/${collectionId}/images`, imageForm([['copy.jpg', fixture(FILES[3])]]))).json();
     expect(again).toMatchObject({ added: 0, duplicates: 1, results: [{ outcome: 'duplicate', duplicate: true, id: uploaded[3].id, code: uploaded[3].code, externalId: uploaded[3].externalId }] });

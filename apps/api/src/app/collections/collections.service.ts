@@ -45,6 +45,8 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
 
 @Injectable()
 export class CollectionsService {
+  private readonly rows = new Map<string, CollectionRow>();
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly hasher: ImageHasher,
@@ -66,9 +68,17 @@ export class CollectionsService {
     };
   }
 
-  /** A collection the caller may see, else 404 (another key's collection does not exist for it). */
+  /**
+   * A collection the caller may see, else 404 (another key's collection does not exist for it).
+   * Rows never change after creation, so they are cached until deleted: a search by code then
+   * needs no database round trip.
+   */
   async visible(principal: Principal, id: string): Promise<CollectionRow> {
-    const row = await this.prisma.collection.findUnique({ where: { id } });
+    let row = this.rows.get(id) ?? null;
+    if (!row) {
+      row = await this.prisma.collection.findUnique({ where: { id } });
+      if (row) this.rows.set(id, row);
+    }
     if (!row || !canSee(principal, row.owner)) throw new ProblemException(HttpStatus.NOT_FOUND, 'collection-not-found', `No collection ${id}`);
     return row;
   }
@@ -115,6 +125,7 @@ export class CollectionsService {
     const row = await this.visible(principal, id);
     await this.indexes.withWriteLock(id, async () => {
       await this.prisma.collection.deleteMany({ where: { id: row.id } });
+      this.rows.delete(row.id);
       this.indexes.drop(row.id);
     });
   }
@@ -168,17 +179,19 @@ export class CollectionsService {
       const { externalIds, metadata } = this.perFileFields(upload.fields, files.length);
       const index = await this.indexes.get(collection);
 
-      // Decode and encode every file; a file that fails becomes its own error entry.
+      // Decode every file (a file that fails becomes its own error entry), then encode them all
+      // at once so the micro-batcher sends full batches to ONNX Runtime.
       const results: ImageUploadResultDto[] = files.map((file, i) => ({ index: i, fileName: file.clientName, outcome: ImageUploadOutcome.failed }));
-      const codes = await mapLimit(files, DECODE_CONCURRENCY, async (file: UploadedFile, i) => {
+      const tensors = await mapLimit(files, DECODE_CONCURRENCY, async (file: UploadedFile, i) => {
         try {
-          return await this.hasher.hash(model, await readUpload(file));
+          return await this.hasher.preprocess(model, await readUpload(file));
         } catch (error) {
           if (!(error instanceof ImageRejectedError)) throw error;
           results[i].error = { status: error.status, type: problemType(error.problem), detail: error.message };
           return null;
         }
       });
+      const codes = await Promise.all(tensors.map((tensor) => (tensor ? this.hasher.encode(model, tensor) : null)));
 
       // First file of each SHA-256 is inserted; later copies in the same request are duplicates of it.
       const firstBySha = new Map<string, number>();
