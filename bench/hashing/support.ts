@@ -90,6 +90,8 @@ export async function startApi(extraEnv: Record<string, string> = {}): Promise<A
       MODELS: 'hash-cifar10-48bit,hash-cifar10-64bit',
       API_KEYS: `bench:${key}:search`,
       LOG_LEVEL: 'warn',
+      // A load generator is one key sending far more than a client would: no per-key rate limit.
+      RATE_LIMIT_PER_MINUTE: '0',
       ...(process.env.DATABASE_URL_BENCH ? { DATABASE_URL: process.env.DATABASE_URL_BENCH } : {}),
       ...extraEnv,
     },
