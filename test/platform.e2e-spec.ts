@@ -145,3 +145,34 @@ describe('configuration', () => {
     expect(result.stderr).toContain(name);
   });
 });
+
+describe('rate limits, security headers, CORS', () => {
+  it('answers 429 with Retry-After past a key\'s limit, per key, and sets security headers', async () => {
+    const dataDir = tempDir();
+    const api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: dataDir, MODELS_DIR: path.join(dataDir, 'no-models'), RATE_LIMIT_PER_MINUTE: '60' });
+    try {
+      const statuses: number[] = [];
+      let limited: Response | undefined;
+      for (let i = 0; i < 15; i++) {
+        const response = await client(api.url, KEYS.admin).get('/jobs?limit=1');
+        statuses.push(response.status);
+        if (response.status === 429) limited = response;
+      }
+      expect(statuses.slice(0, 10).every((s) => s === 200)).toBe(true);
+      expect(limited).toBeDefined();
+      expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limited!.headers.get('content-type')).toContain('application/problem+json');
+      // Another key has its own bucket.
+      const other = await client(api.url, KEYS.search).get('/jobs?limit=1');
+      expect(other.status).toBe(200);
+      expect(other.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(other.headers.get('x-frame-options')).toBe('DENY');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      // Error bodies reveal no stack traces or file paths.
+      const text = await (await client(api.url, KEYS.admin).get('/jobs/not-a-uuid')).text();
+      expect(text).not.toMatch(/\/work\/|node_modules|at \w+ \(/);
+    } finally {
+      await api.stop();
+    }
+  });
+});

@@ -37,6 +37,8 @@ const specs = {
   UPLOAD_MAX_BYTES: byteSize({ default: 1024 ** 3, desc: 'Largest accepted upload body' }),
   SEGMENTATION_MAX_VOXELS: positiveInt({ default: 200_000_000, desc: 'Largest CT accepted for segmentation, in voxels' }),
   API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
+  RATE_LIMIT_PER_MINUTE: positiveInt({ default: 6000, desc: 'Requests per minute per API key (bursts of a tenth); 0 turns limiting off' }),
+  CORS_ORIGINS: str({ default: '', desc: 'Comma-separated origins allowed by CORS; empty disables CORS' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   WORKER_ENABLED: bool({ default: true, desc: 'Run the job worker inside the API process' }),
   EMBEDDED_PG_PORT: port({ default: 54329, desc: 'Port of the embedded PostgreSQL (DATABASE_URL unset)' }),
@@ -58,6 +60,8 @@ export type LumenConfig = {
   uploadMaxBytes: number;
   segmentationMaxVoxels: number;
   apiKeys: ApiKeyEntry[];
+  rateLimitPerMinute: number;
+  corsOrigins: string[];
   logLevel: string;
   workerEnabled: boolean;
   embeddedPgPort: number;
@@ -91,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     uploadMaxBytes: clean.UPLOAD_MAX_BYTES,
     segmentationMaxVoxels: clean.SEGMENTATION_MAX_VOXELS,
     apiKeys: clean.API_KEYS,
+    rateLimitPerMinute: clean.RATE_LIMIT_PER_MINUTE,
+    corsOrigins: clean.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: clean.LOG_LEVEL,
     workerEnabled: clean.WORKER_ENABLED,
     embeddedPgPort: clean.EMBEDDED_PG_PORT,

@@ -7,6 +7,7 @@ import { ApiSecurity } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { type ApiKeyEntry, CONFIG, type LumenConfig, Scope, hashSecret } from '@lumen/config';
 import { ProblemException } from './problem.js';
+import { RateLimiter } from './rate-limiter.js';
 
 export const API_KEY_HEADER = 'x-api-key';
 const PUBLIC = 'lumen:public';
@@ -68,10 +69,15 @@ export class ApiKeyService {
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly limiter: RateLimiter;
+
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyService,
-  ) {}
+    @Inject(CONFIG) config: LumenConfig,
+  ) {
+    this.limiter = new RateLimiter(config.rateLimitPerMinute);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const targets = [context.getHandler(), context.getClass()];
@@ -82,6 +88,10 @@ export class ApiKeyGuard implements CanActivate {
     if (!secret) throw new ProblemException(HttpStatus.UNAUTHORIZED, 'missing-api-key', `Send an API key in the ${API_KEY_HEADER} header`);
     const principal = this.keys.authenticate(secret);
     if (!principal) throw new ProblemException(HttpStatus.UNAUTHORIZED, 'unknown-api-key', 'The API key is not recognised');
+    const wait = this.limiter.take(principal.name);
+    if (wait > 0) {
+      throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, 'rate-limited', `Key ${principal.name} is over its rate limit; retry in ${wait} s`, { retryAfterSeconds: wait });
+    }
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE, targets);
     if (scope && !principal.admin && !principal.scopes.includes(scope)) {
       throw new ProblemException(HttpStatus.FORBIDDEN, 'missing-scope', `This key (${principal.name}) lacks the "${scope}" scope`);
