@@ -11,13 +11,14 @@ import { JobsApiModule } from './app/jobs/jobs.module.js';
 import { MetricsController } from './app/metrics/metrics.controller.js';
 import { ModelsController } from './app/models/models.controller.js';
 import { SegmentationsApiModule } from './app/segmentations/segmentations.module.js';
+import { WebModule } from './app/web/web.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: LumenConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, WebModule],
       controllers: [HealthController, ModelsController, MetricsController],
     };
   }

@@ -1,0 +1,353 @@
+// Segmentation page: upload (with progress), live job progress by stage, then the viewer.
+
+import { getBlob, getJson, saveBlob, uploadForm } from './api.js';
+import { $, el, fileDropZone, formatBytes, formatMs, formatNumber, showError } from './dom.js';
+import { readNifti } from './nifti.js';
+import { ORGAN_COLOURS, SliceViewer } from './viewer.js';
+
+const POLL_MS = 1000;
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+const ORGANS = ['liver', 'spleen', 'pancreas'];
+
+/** Pipeline steps as the worker reports them in `stage` (see libs/segmentation). */
+const STEPS = [
+  { label: 'Queued', test: (s) => s.status === 'queued' },
+  { label: 'Reading the volume', test: (s) => /^reading/.test(s.stage ?? '') },
+  { label: 'Stage 1: coarse segmentation', test: (s) => /^stage 1/.test(s.stage ?? '') },
+  { label: 'Stage 2: fine tiles', test: (s) => /^stage 2|candidate/.test(s.stage ?? ''), skippedWhen: (s) => s.fast },
+  { label: 'Post-processing', test: (s) => /^post/.test(s.stage ?? '') },
+  { label: 'Statistics', test: (s) => /^statistics/.test(s.stage ?? '') },
+  { label: 'Writing outputs', test: (s) => /^writing/.test(s.stage ?? '') },
+  { label: 'Done', test: (s) => s.status === 'succeeded' },
+];
+
+const isNifti = (name) => /\.nii(\.gz)?$/i.test(name);
+
+export class SegmentationPage {
+  constructor() {
+    /** Image files uploaded from this tab, by segmentation id: the viewer shows them under the labels. */
+    this.uploadedImages = new Map();
+    this.imageFile = null;
+    this.referenceFile = null;
+    this.activeId = null;
+    this.pollTimer = null;
+    this.viewer = null;
+    this.previewUrl = null;
+    this.wireForm();
+    this.wireViewerControls();
+  }
+
+  wireForm() {
+    fileDropZone($('#image-drop'), $('#image-input'), ([file]) => {
+      this.imageFile = file ?? null;
+      $('#image-name').textContent = file ? `${file.name} (${formatBytes(file.size)})` : '';
+    });
+    fileDropZone($('#reference-drop'), $('#reference-input'), ([file]) => this.setReference(file ?? null));
+    $('#reference-clear').addEventListener('click', () => {
+      $('#reference-input').value = '';
+      this.setReference(null);
+    });
+    $('#segment-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+  }
+
+  setReference(file) {
+    this.referenceFile = file;
+    $('#reference-name').textContent = file ? `${file.name} (${formatBytes(file.size)})` : '';
+    $('#reference-labels').disabled = !file;
+    $('#reference-clear').hidden = !file;
+  }
+
+  wireViewerControls() {
+    const preset = $('#window-preset');
+    const width = $('#window-width');
+    const level = $('#window-level');
+    const apply = () => this.viewer?.setWindow(Number(width.value) || 1, Number(level.value) || 0);
+    preset.addEventListener('change', () => {
+      if (preset.value === 'custom') return;
+      const [w, l] = preset.value.split(',');
+      width.value = w;
+      level.value = l;
+      apply();
+    });
+    for (const input of [width, level]) {
+      input.addEventListener('input', () => {
+        const match = [...preset.options].find((o) => o.value === `${width.value},${level.value}`);
+        preset.value = match ? match.value : 'custom';
+        apply();
+      });
+    }
+    const opacity = $('#overlay-opacity');
+    opacity.addEventListener('input', () => {
+      $('#overlay-opacity-value').value = `${opacity.value}%`;
+      this.viewer?.setOpacity(Number(opacity.value) / 100);
+    });
+    $('#download-labels').addEventListener('click', () => this.download('labels', `${this.activeId}_labels.nii.gz`));
+    $('#download-preview').addEventListener('click', () => this.download('preview', `${this.activeId}_preview.png`));
+  }
+
+  async download(kind, fileName) {
+    showError($('#viewer-error'), null);
+    try {
+      saveBlob(await getBlob(`/segmentations/${this.activeId}/${kind}`), fileName);
+    } catch (error) {
+      showError($('#viewer-error'), error);
+    }
+  }
+
+  /** Route: #/segment (form) or #/segment/<id> (that job's progress and result). */
+  show(id) {
+    if (!id) {
+      this.stop();
+      this.activeId = null;
+      $('#job').hidden = true;
+      $('#viewer').hidden = true;
+      return;
+    }
+    if (id !== this.activeId) this.open(id);
+  }
+
+  /** Leaving the page stops polling; coming back to the same job resumes it. */
+  hide() {
+    this.stop();
+    this.activeId = null;
+  }
+
+  stop() {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  formErrors() {
+    if (!this.imageFile) return 'Choose a CT image (NIfTI, NRRD, MHA or a DICOM zip) first.';
+    if (this.selectedOrgans().length === 0) return 'Choose at least one organ.';
+    if (this.referenceFile) {
+      for (const organ of ORGANS) {
+        const value = $(`#ref-${organ}`).value;
+        if (!/^\d+$/.test(value) || Number(value) > 65535) return `The reference label id of ${organ} must be a whole number from 0 to 65535.`;
+      }
+    }
+    return null;
+  }
+
+  selectedOrgans() {
+    return [...document.querySelectorAll('#segment-form input[name="organ"]:checked')].map((i) => i.value);
+  }
+
+  async submit() {
+    const error = $('#segment-error');
+    showError(error, null);
+    const problem = this.formErrors();
+    if (problem) {
+      showError(error, problem);
+      return;
+    }
+    const form = new FormData();
+    form.append('image', this.imageFile, this.imageFile.name);
+    if (this.referenceFile) {
+      form.append('reference', this.referenceFile, this.referenceFile.name);
+      form.append('referenceLabels', JSON.stringify(Object.fromEntries(ORGANS.map((o) => [o, Number($(`#ref-${o}`).value)]))));
+    }
+    form.append('organs', this.selectedOrgans().join(','));
+    form.append('fast', $('#fast').checked ? 'true' : 'false');
+
+    const submit = $('#segment-submit');
+    const progress = $('#upload-progress');
+    const text = $('#upload-text');
+    submit.disabled = true;
+    $('#upload').hidden = false;
+    progress.value = 0;
+    text.textContent = 'Uploading…';
+    let lastAnnounced = -1;
+    try {
+      const created = await uploadForm('/segmentations', form, (sent, total) => {
+        const percent = Math.floor((100 * sent) / total);
+        progress.value = percent;
+        // Announce in 10% steps so a screen reader is not flooded.
+        if (Math.floor(percent / 10) !== lastAnnounced || sent === total) {
+          lastAnnounced = Math.floor(percent / 10);
+          text.textContent = sent === total ? `Uploaded ${formatBytes(total)}; the service is checking the file…` : `Uploading ${percent}% (${formatBytes(sent)} of ${formatBytes(total)})`;
+        }
+      });
+      progress.value = 100;
+      text.textContent = `Uploaded; queued as ${created.id}.`;
+      this.uploadedImages.set(created.id, this.imageFile);
+      location.hash = `#/segment/${created.id}`;
+    } catch (uploadError) {
+      text.textContent = 'Upload failed.';
+      showError(error, uploadError);
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  open(id) {
+    this.stop();
+    this.activeId = id;
+    this.viewer = null;
+    $('#job').hidden = false;
+    $('#viewer').hidden = true;
+    $('#job-id').textContent = id;
+    $('#job-file').textContent = '';
+    $('#job-text').textContent = 'Loading…';
+    $('#job-progress').value = 0;
+    $('#job-stages').replaceChildren();
+    showError($('#job-error'), null);
+    this.poll(id);
+  }
+
+  async poll(id) {
+    let segmentation;
+    try {
+      segmentation = await getJson(`/segmentations/${id}`);
+    } catch (error) {
+      if (this.activeId !== id) return;
+      showError($('#job-error'), error);
+      $('#job-text').textContent = 'Could not read the job.';
+      // A 404 will not change; anything else (a restart, a network blip) is retried.
+      if (error.status !== 404 && error.status !== 400 && error.status !== 401 && error.status !== 403) this.pollTimer = setTimeout(() => this.poll(id), POLL_MS * 3);
+      return;
+    }
+    if (this.activeId !== id) return;
+    showError($('#job-error'), null);
+    this.renderJob(segmentation);
+    if (!TERMINAL.has(segmentation.status)) {
+      this.pollTimer = setTimeout(() => this.poll(id), POLL_MS);
+      return;
+    }
+    if (segmentation.status === 'succeeded') await this.showResult(segmentation);
+    else showError($('#job-error'), segmentation.error?.message ?? `The segmentation ${segmentation.status}`);
+  }
+
+  renderJob(s) {
+    $('#job-file').textContent = `${s.fileName} · organs: ${s.organs.join(', ')}${s.fast ? ' · fast' : ''}`;
+    $('#job-progress').value = s.progress;
+    const text = `${s.status[0].toUpperCase()}${s.status.slice(1)}${s.stage && s.status === 'running' ? ` — ${s.stage}` : ''} (${Math.round(s.progress * 100)}%)`;
+    if ($('#job-text').textContent !== text) $('#job-text').textContent = text;
+    const current = STEPS.findIndex((step) => step.test(s));
+    const items = STEPS.map((step, index) => {
+      const skipped = step.skippedWhen?.(s);
+      const done = s.status === 'succeeded' || (current >= 0 && index < current);
+      const state = skipped ? 'skipped' : index === current ? 'current' : done ? 'done' : 'pending';
+      const stateText = { skipped: 'skipped', current: 'in progress', done: 'done', pending: 'pending' }[state];
+      return el('li', { className: `stage ${state}`, 'aria-current': index === current ? 'step' : null }, step.label, el('span', { className: 'visually-hidden' }, `: ${stateText}`));
+    });
+    $('#job-stages').replaceChildren(...items);
+  }
+
+  async showResult(s) {
+    const viewerSection = $('#viewer');
+    viewerSection.hidden = false;
+    showError($('#viewer-error'), null);
+    this.renderStatistics(s);
+    this.renderOrganToggles(s);
+    await Promise.all([this.loadPreview(s.id), this.loadViewer(s)]);
+  }
+
+  renderStatistics(s) {
+    const rows = Object.entries(s.results ?? {}).map(([organ, r]) => {
+      const box = r.boundingBoxMm ? `${r.boundingBoxMm.min.map((v) => v.toFixed(0)).join(', ')} → ${r.boundingBoxMm.max.map((v) => v.toFixed(0)).join(', ')}` : '—';
+      return el(
+        'tr',
+        { dataset: { organ } },
+        el('th', { scope: 'row' }, swatch(organ), organ),
+        el('td', {}, r.voxels.toLocaleString('en')),
+        el('td', {}, formatNumber(r.volumeMl, 1)),
+        el('td', {}, formatNumber(r.meanHu, 1)),
+        el('td', {}, formatNumber(r.stdHu, 1)),
+        el('td', {}, r.centroidMm ? r.centroidMm.map((v) => v.toFixed(1)).join(', ') : '—'),
+        el('td', {}, box),
+        el('td', {}, r.touchesBorder ? 'yes — may be cut off' : 'no'),
+      );
+    });
+    $('#stats-table tbody').replaceChildren(...rows);
+    const dice = s.dice ? Object.entries(s.dice) : [];
+    $('#dice-block').hidden = dice.length === 0;
+    $('#dice-table tbody').replaceChildren(
+      ...dice.map(([organ, value]) => el('tr', { dataset: { organ } }, el('th', { scope: 'row' }, swatch(organ), organ), el('td', {}, value === null ? 'no reference label' : value.toFixed(3)))),
+    );
+    const timings = s.timingsMs ? Object.entries(s.timingsMs).map(([step, ms]) => `${step} ${formatMs(ms)}`).join(' · ') : '';
+    const stage2 = s.stage2 ? ` · stage 2 ran ${s.stage2.tiles}/${s.stage2.tilesTotal} tiles (${(s.stage2.voxelFraction * 100).toFixed(0)}% of the fine grid)` : '';
+    $('#timings').textContent = timings ? `Timings: ${timings}${stage2}` : '';
+  }
+
+  renderOrganToggles(s) {
+    const toggles = s.organs.map((organ) =>
+      el(
+        'label',
+        { className: 'organ-toggle' },
+        el('input', { type: 'checkbox', checked: true, value: organ, onchange: (event) => this.viewer?.setOrganVisible(organ, event.target.checked) }),
+        swatch(organ),
+        organ,
+      ),
+    );
+    $('#organ-toggles').replaceChildren(...toggles);
+  }
+
+  async loadPreview(id) {
+    try {
+      const blob = await getBlob(`/segmentations/${id}/preview`);
+      if (this.previewUrl) URL.revokeObjectURL(this.previewUrl);
+      this.previewUrl = URL.createObjectURL(blob);
+      $('#preview-image').src = this.previewUrl;
+      $('#preview-figure').hidden = false;
+    } catch (error) {
+      showError($('#viewer-error'), error);
+    }
+  }
+
+  async loadViewer(s) {
+    const note = $('#viewer-note');
+    const views = $('#views');
+    views.replaceChildren();
+    note.textContent = 'Loading the label map…';
+    let labels;
+    try {
+      labels = await readNifti(await (await getBlob(`/segmentations/${s.id}/labels`)).arrayBuffer());
+    } catch (error) {
+      note.textContent = 'The label map could not be shown here; the server preview below shows the result.';
+      showError($('#viewer-error'), error);
+      return;
+    }
+    const size = s.geometry?.size ?? labels.dims;
+    if (labels.dims.join() !== size.join()) {
+      note.textContent = `The label map is ${labels.dims.join(' × ')} but the job reports ${size.join(' × ')}; see the server preview below.`;
+      return;
+    }
+    let image = null;
+    let imageNote = '';
+    const file = this.uploadedImages.get(s.id);
+    if (file && isNifti(file.name)) {
+      try {
+        image = await readNifti(await file.arrayBuffer());
+        if (image.dims.join() !== size.join()) {
+          imageNote = `The image is ${image.dims.join(' × ')}, not the label grid; showing the labels alone.`;
+          image = null;
+        }
+      } catch (error) {
+        imageNote = `The image could not be read here (${error.message}); showing the labels alone.`;
+      }
+    } else if (file) {
+      imageNote = `${file.name} is not NIfTI, which is all this page reads: the overlay is shown on black; the server preview below shows it on the CT.`;
+    } else {
+      imageNote = 'The image was not uploaded from this tab: the overlay is shown on black; the server preview below shows it on the CT.';
+    }
+    const organs = s.organs.map((name) => ({ name, label: s.results?.[name]?.label ?? ORGANS.indexOf(name) + 1 }));
+    const direction = s.geometry?.direction ?? [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    const spacing = s.geometry?.spacing ?? labels.pixdim.map((p) => Math.abs(p) || 1);
+    this.viewer = new SliceViewer(views, { labels: labels.data, image, dims: size, spacing, direction, organs });
+    this.viewer.setWindow(Number($('#window-width').value) || 400, Number($('#window-level').value) || 50);
+    this.viewer.setOpacity(Number($('#overlay-opacity').value) / 100);
+    for (const toggle of document.querySelectorAll('#organ-toggles input')) this.viewer.setOrganVisible(toggle.value, toggle.checked);
+    note.textContent = `${size.join(' × ')} voxels at ${spacing.map((v) => v.toFixed(2)).join(' × ')} mm. Use the sliders (arrow keys) to move through slices; click a view to move the others there.${imageNote ? ` ${imageNote}` : ''}`;
+  }
+}
+
+function swatch(organ) {
+  const span = el('span', { className: 'swatch', 'aria-hidden': 'true' });
+  const [r, g, b] = ORGAN_COLOURS[organ] ?? [255, 0, 255];
+  span.style.backgroundColor = `rgb(${r}, ${g}, ${b})`;
+  return span;
+}
