@@ -83,7 +83,7 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
   let app: ReturnType<typeof client>;
   let collectionId: string;
   let uploaded: UploadResult[];
-  const env = () => ({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS, ...(process.env.LUMEN_TEST_MODELS_DIR ? { MODELS_DIR: process.env.LUMEN_TEST_MODELS_DIR } : {}) });
+  const env = () => ({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS });
 
   beforeAll(async () => {
     databaseUrl = await createDatabase();
