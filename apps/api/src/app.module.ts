@@ -18,7 +18,7 @@ export class AppModule {
   static forRoot(config: LumenConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, WebModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, SegmentationsApiModule, WebModule],
       controllers: [HealthController, ModelsController, MetricsController],
     };
   }
