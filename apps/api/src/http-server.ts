@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import type { INestApplication } from '@nestjs/common';
+import { HttpStatus, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
-import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, createValidationPipe, toProblem } from '@lumen/http';
+import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, toProblem } from '@lumen/http';
 import { ProblemDto } from './app/problem-responses.js';
 
 const httpSeconds = new Histogram({
@@ -18,6 +19,41 @@ const httpSeconds = new Histogram({
 
 /** JSON bodies are small by design; uploads go through multipart with their own limit. */
 export const JSON_BODY_LIMIT = 8 * 1024 * 1024;
+
+/** Deepest JSON nesting accepted in a body (the deepest legitimate body, score candidates, nests 3). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Deepest nesting of arrays and objects in UTF-8 JSON text (strings skipped); stops counting past 10,000. */
+export function jsonNestingDepth(text: Uint8Array): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest && (deepest = depth) > 10_000) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
+/** Room for multipart boundaries, part headers and text fields on top of UPLOAD_MAX_BYTES of files. */
+export const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
+
+/**
+ * A multipart request whose declared Content-Length cannot fit is refused before a byte of its
+ * body is read (the connection is closed so the client stops sending). Chunked uploads have no
+ * declared length: the per-file limit stops them while streaming (receiveMultipart).
+ */
+export function declaredUploadTooLarge(headers: { 'content-type'?: string; 'content-length'?: string }, uploadMaxBytes: number): number | null {
+  if (!headers['content-type']?.toLowerCase().startsWith('multipart/')) return null;
+  const declared = Number(headers['content-length']);
+  return Number.isFinite(declared) && declared > uploadMaxBytes + MULTIPART_OVERHEAD_BYTES ? declared : null;
+}
 
 export function createFastifyAdapter(logger: Logger): FastifyAdapter {
   return new FastifyAdapter({
@@ -38,16 +74,40 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
     reply.header('cross-origin-resource-policy', 'same-origin');
+    const declared = declaredUploadTooLarge(request.headers as Record<string, string | undefined>, config.uploadMaxBytes);
+    if (declared !== null) {
+      const problem = toProblem(
+        new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'upload-too-large', `The request body declares ${declared} bytes; uploads are limited to ${config.uploadMaxBytes} bytes (UPLOAD_MAX_BYTES)`, {
+          declaredBytes: declared,
+          maxBytes: config.uploadMaxBytes,
+        }),
+        { url: request.url, id: String(request.id) },
+      );
+      return reply.status(problem.status).header('connection', 'close').header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    }
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+  // JSON is parsed as Fastify does by default (prototype poisoning refused), after a cheap scan
+  // for nesting depth: thousands of nested arrays would overflow the stack of the recursive
+  // transform and validation steps that follow and surface as a 500.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: JSON_BODY_LIMIT }, (request, body, done) => {
+    const depth = jsonNestingDepth(body);
+    if (depth > MAX_JSON_DEPTH) {
+      done(new ProblemException(HttpStatus.BAD_REQUEST, 'json-too-deep', `The JSON body nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are accepted`), undefined);
+      return;
+    }
+    parseJson(request as FastifyRequest, body.toString('utf8'), done);
+  });
   // Errors Fastify raises itself (body parsing, limits) before Nest sees the request. This
   // replaces the handler Nest's adapter installed (Fastify warns once, FSTWRN004).
   fastify.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error, { url: request.url, id: String(request.id) });
-    if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
+    if (problem.status >= 500 && problem.status !== 503) request.log.error({ err: error }, 'unhandled error');
+    if (problem.status === 503) reply.header('retry-after', '5');
     reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   });
   await app.register(multipart as never, {

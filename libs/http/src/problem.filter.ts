@@ -13,6 +13,31 @@ const SLUGS: Record<number, string> = {
   413: 'payload-too-large', 415: 'unsupported-media-type', 422: 'unprocessable', 429: 'rate-limited', 503: 'unavailable',
 };
 
+// Signs that PostgreSQL cannot be reached, as node-postgres, Prisma and its pg adapter report
+// them: socket errors, server shutdown / not-yet-accepting SQLSTATEs (57P01-57P03, class 08),
+// Prisma's P1001/P1017, and the adapter's error kinds. A restart of the database is an outage to
+// retry, not a bug: clients get 503 + Retry-After instead of an opaque 500.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'P1001', 'P1002', 'P1017', '57P01', '57P02', '57P03']);
+const UNREACHABLE_KINDS = new Set(['DatabaseNotReachable', 'DatabaseDoesNotExist', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
+const UNREACHABLE_MESSAGES = [/Connection terminated/i, /Can't reach database server/i, /timeout exceeded when trying to connect/i, /terminating connection due to administrator command/i, /the database system is (starting up|shutting down)/i, /Client has encountered a connection error/i, /ECONNREFUSED/];
+
+/** True when `error` (or any error in its `cause` chain) says the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current = error; current && typeof current === 'object' && !seen.has(current); ) {
+    seen.add(current);
+    const { code, kind, originalCode, message, cause, errors } = current as { code?: unknown; kind?: unknown; originalCode?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    if (typeof originalCode === 'string' && (UNREACHABLE_CODES.has(originalCode) || originalCode.startsWith('08'))) return true;
+    if (typeof kind === 'string' && UNREACHABLE_KINDS.has(kind)) return true;
+    if (typeof message === 'string' && UNREACHABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
+    // AggregateError (e.g. ECONNREFUSED on both ::1 and 127.0.0.1)
+    if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner))) return true;
+    current = cause;
+  }
+  return false;
+}
+
 /** Turns any error into problem+json; unexpected ones become a 500 that reveals nothing internal. */
 export function toProblem(error: unknown, request: { url: string; id: string }): ProblemDetails {
   if (error instanceof HttpException) {
@@ -47,6 +72,16 @@ export function toProblem(error: unknown, request: { url: string; id: string }):
       title: TITLES[status] ?? 'Bad Request',
       status,
       detail: describeFastifyError(fastifyError),
+      instance: request.url,
+      requestId: request.id,
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      type: problemType('database-unavailable'),
+      title: TITLES[503],
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      detail: 'The database is unavailable; retry after a few seconds.',
       instance: request.url,
       requestId: request.id,
     };
@@ -86,9 +121,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = context.getRequest<FastifyRequest>();
     const reply = context.getResponse<FastifyReply>();
     const problem = toProblem(error, { url: request.url, id: String(request.id) });
-    if (problem.status >= 500) this.logger.error(`${request.method} ${request.url} [${request.id}]: ${(error as Error)?.stack ?? String(error)}`);
+    if (problem.status === 503 && problem.type === problemType('database-unavailable')) this.logger.warn(`${request.method} ${request.url} [${request.id}]: database unavailable: ${(error as Error)?.message ?? String(error)}`);
+    else if (problem.status >= 500) this.logger.error(`${request.method} ${request.url} [${request.id}]: ${(error as Error)?.stack ?? String(error)}`);
     if (problem.status === 429 && typeof problem.retryAfterSeconds === 'number') reply.header('retry-after', String(problem.retryAfterSeconds));
     if (problem.status === 503) reply.header('retry-after', '5');
+    // The rest of an over-size body is not wanted: closing the connection stops the client sending it.
+    if (problem.status === 413) reply.header('connection', 'close');
     reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 }

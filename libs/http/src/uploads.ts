@@ -63,7 +63,15 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
           callback(null, chunk);
         },
       });
-      await pipeline(part.file, hasher, fs.createWriteStream(target, { mode: 0o600 }));
+      // Busboy stops passing data at the limit but keeps the part open until the client has sent
+      // all of it; failing the pipeline now answers 413 while the client is still sending.
+      const tooLarge = () => hasher.destroy(Object.assign(new Error('file too large'), { code: 'FST_REQ_FILE_TOO_LARGE' }));
+      part.file.once('limit', tooLarge);
+      try {
+        await pipeline(part.file, hasher, fs.createWriteStream(target, { mode: 0o600 }));
+      } finally {
+        part.file.off('limit', tooLarge);
+      }
       if (part.file.truncated) {
         throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'file-too-large', `File "${part.fieldname}" is larger than the limit of ${limits.maxFileBytes} bytes`);
       }

@@ -58,21 +58,65 @@ export async function checkDeclaredSize(file: string, format: VolumeFormat, maxV
   }
 }
 
-/** Decompresses a .gz upload to nowhere: a truncated or corrupt stream is a 422 now, not a failed job later. */
+/** Room past the data a NIfTI header declares (trailing padding some writers add). */
+const NIFTI_GZ_SLACK_BYTES = 1024 * 1024;
+
+/**
+ * Bytes a NIfTI-1 or NIfTI-2 single-file image holds (vox_offset + voxels × bitpix / 8), from
+ * its header; null when `header` is not a NIfTI header.
+ */
+export function niftiDeclaredBytes(header: Buffer): number | null {
+  if (header.length >= 348 && (header.readInt32LE(0) === 348 || header.readInt32BE(0) === 348)) {
+    const little = header.readInt32LE(0) === 348;
+    const i16 = (o: number) => (little ? header.readInt16LE(o) : header.readInt16BE(o));
+    const rank = i16(40);
+    if (rank < 1 || rank > 7) return null;
+    const voxels = Array.from({ length: rank }, (_, i) => Math.max(1, i16(42 + 2 * i))).reduce((a, b) => a * b, 1);
+    const offset = little ? header.readFloatLE(108) : header.readFloatBE(108);
+    return Math.max(352, offset) + (voxels * Math.max(1, i16(72))) / 8;
+  }
+  if (header.length >= 540 && (header.readInt32LE(0) === 540 || header.readInt32BE(0) === 540)) {
+    const little = header.readInt32LE(0) === 540;
+    const i64 = (o: number) => Number(little ? header.readBigInt64LE(o) : header.readBigInt64BE(o));
+    const rank = i64(16);
+    if (rank < 1 || rank > 7) return null;
+    const voxels = Array.from({ length: rank }, (_, i) => Math.max(1, i64(24 + 8 * i))).reduce((a, b) => a * b, 1);
+    const bitpix = little ? header.readInt16LE(14) : header.readInt16BE(14);
+    return Math.max(544, i64(168)) + (voxels * Math.max(1, bitpix)) / 8;
+  }
+  return null;
+}
+
+/**
+ * Decompresses a .nii.gz upload to nowhere: a truncated or corrupt stream is a 422 now, not a
+ * failed job later. The stream may expand only to what its NIfTI header declares: a gzip bomb
+ * (a small header followed by gigabytes of zeros) is stopped as soon as it passes that, and a
+ * stream that does not start with a NIfTI header is refused after its first bytes.
+ */
 export async function verifyGzip(file: string): Promise<void> {
   let bytes = 0;
+  let head = Buffer.alloc(0);
+  let limit = Number.POSITIVE_INFINITY;
+  const check = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      bytes += chunk.length;
+      if (limit === Number.POSITIVE_INFINITY && head.length < 540) {
+        head = Buffer.concat([head, chunk.subarray(0, 540 - head.length)]);
+        const declared = niftiDeclaredBytes(head);
+        if (declared !== null) limit = declared + NIFTI_GZ_SLACK_BYTES;
+        else if (head.length >= 540) return callback(new VolumeError(422, 'not-nifti', 'The gzip stream does not start with a NIfTI-1 or NIfTI-2 header'));
+      }
+      if (bytes > limit) {
+        return callback(new VolumeError(413, 'gzip-bomb', `The gzip stream expands past ${limit} bytes, more than its NIfTI header declares (${limit - NIFTI_GZ_SLACK_BYTES} bytes)`, { declaredBytes: limit - NIFTI_GZ_SLACK_BYTES }));
+      }
+      callback();
+    },
+  });
   try {
-    await pipeline(
-      fs.createReadStream(file),
-      zlib.createGunzip(),
-      new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          bytes += chunk.length;
-          callback();
-        },
-      }),
-    );
+    await pipeline(fs.createReadStream(file), zlib.createGunzip(), check);
   } catch (error) {
+    if (error instanceof VolumeError) throw error;
     throw new VolumeError(422, 'corrupt-gzip', `The gzip stream is truncated or corrupt after ${bytes} decompressed bytes (${(error as Error).message})`);
   }
+  if (niftiDeclaredBytes(head) === null) throw new VolumeError(422, 'not-nifti', `The gzip stream holds ${bytes} bytes, not a NIfTI image`);
 }

@@ -83,12 +83,17 @@ export function checkHeader(image: Image, maxVoxels: number): Geometry {
   return g;
 }
 
+/** An itk-wasm message without the server's file paths (they name our storage, not the client's file). */
+function withoutPaths(message: string): string {
+  return message.replace(/(?:[A-Za-z]:)?[\\/][^\s'"]*[\\/]([^\s'"\\/]+)/g, '$1').slice(0, 200);
+}
+
 async function readWithItk(file: string, informationOnly: boolean): Promise<Image> {
   try {
     return await readImageNode(file, informationOnly ? { informationOnly: true } : undefined);
   } catch (error) {
     // itk-wasm reports a failed read as a bare number or a terse message.
-    throw new VolumeError(422, 'unreadable-volume', `The file could not be read as a volume (corrupt, truncated or not this format): ${String((error as Error)?.message ?? error).slice(0, 200)}`);
+    throw new VolumeError(422, 'unreadable-volume', `The file could not be read as a volume (corrupt, truncated or not this format): ${withoutPaths(String((error as Error)?.message ?? error))}`);
   }
 }
 
@@ -135,6 +140,8 @@ export type ZipLimits = { maxEntries: number; maxUncompressedBytes: number };
  */
 export function extractDicomZip(zipFile: string, directory: string, limits: ZipLimits): string[] {
   const bytes = fs.readFileSync(zipFile);
+  const links = zipSymlinkEntries(bytes);
+  if (links.length) throw new VolumeError(422, 'unsafe-zip-entry', `Zip entry "${links[0]}" is a symbolic link; upload regular DICOM files only`, { entries: links.slice(0, 20) });
   let total = 0;
   let entries;
   try {
@@ -171,6 +178,35 @@ export function extractDicomZip(zipFile: string, directory: string, limits: ZipL
     fs.writeFileSync(target, data);
     return target;
   });
+}
+
+/**
+ * Names of the entries a zip's central directory marks as Unix symbolic links (made by Unix,
+ * S_IFLNK in the external attributes). fflate would extract them as small files holding the
+ * link target; they are refused instead, as unzip tools would create real links.
+ */
+export function zipSymlinkEntries(bytes: Uint8Array): string[] {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end = -1;
+  for (let i = view.length - 22; i >= Math.max(0, view.length - 22 - 65_535); i--) {
+    if (view.readUInt32LE(i) === 0x06054b50) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) return [];
+  const count = view.readUInt16LE(end + 10);
+  let at = view.readUInt32LE(end + 16);
+  const links: string[] = [];
+  for (let n = 0; n < count && at + 46 <= view.length && view.readUInt32LE(at) === 0x02014b50; n++) {
+    const madeBy = view.readUInt16LE(at + 4) >> 8;
+    const nameLength = view.readUInt16LE(at + 28);
+    const next = at + 46 + nameLength + view.readUInt16LE(at + 30) + view.readUInt16LE(at + 32);
+    const mode = view.readUInt32LE(at + 38) >>> 16;
+    if (madeBy === 3 && (mode & 0o170000) === 0o120000) links.push(view.toString('utf8', at + 46, at + 46 + nameLength));
+    at = next;
+  }
+  return links;
 }
 
 const TAGS = { seriesUid: '0020|000e', modality: '0008|0060', description: '0008|103e', position: '0020|0032', orientation: '0020|0037' };
@@ -257,7 +293,7 @@ export async function readDicomSeries(files: string[], maxVoxels: number): Promi
   try {
     ({ outputImage: image } = await readImageDicomFileSeriesNode({ inputImages: files.map((f) => path.resolve(f)), singleSortedSeries: false }));
   } catch (error) {
-    throw new VolumeError(422, 'unreadable-dicom', `The DICOM series could not be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`);
+    throw new VolumeError(422, 'unreadable-dicom', `The DICOM series could not be read: ${withoutPaths(String((error as Error)?.message ?? error))}`);
   }
   const g = checkHeader(image, maxVoxels);
   return { ...g, data: image.data as NumericArray, componentType: image.imageType.componentType };

