@@ -60,7 +60,15 @@ export function tempDir(prefix = 'lumen-e2e-'): string {
 export function spawnLumen(app: 'api' | 'worker', env: Record<string, string>): LumenProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', INFERENCE_THREADS: '1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'warn',
+      INFERENCE_THREADS: '1',
+      // Lets a run point every suite at another model registry (e.g. candidate models).
+      ...(process.env.MODELS_DIR ? { MODELS_DIR: process.env.MODELS_DIR } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

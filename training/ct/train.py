@@ -1,7 +1,7 @@
 """Train one stage of the CT cascade on phantoms (default) or on a real dataset (--data-dir).
 
+  (see README.md for the exact two-phase commands used for the shipped models)
   nice -n 10 /usr/bin/python3 training/ct/train.py --stage 1 --cases 160 --steps 700
-  nice -n 10 /usr/bin/python3 training/ct/train.py --stage 2 --cases 80 --steps 1500
 
 Training volumes are generated once and cached as .npy at the stage spacing under
 .cache/ct/<source>/stage<k>/ (phantoms are rendered directly at that spacing).
@@ -60,8 +60,8 @@ def prepare(args):
     return [(np.load(os.path.join(d, n + "_img.npy")), np.load(os.path.join(d, n + "_lab.npy"))) for n in names]
 
 
-def dice_ce_loss(logits, target):
-    ce = F.cross_entropy(logits, target)
+def dice_ce_loss(logits, target, ce_weight=None):
+    ce = F.cross_entropy(logits, target, weight=ce_weight)
     p = logits.softmax(1)
     oh = F.one_hot(target, 4).permute(0, 4, 1, 2, 3).float()
     dims = (0, 2, 3, 4)
@@ -142,6 +142,8 @@ def main():
     ap.add_argument("--data-dir", default=None, help="real dataset in nnU-Net/MSD layout (imagesTr/labelsTr)")
     ap.add_argument("--label-map", default="1:1,2:2,3:3", help="ours:theirs[+theirs],... e.g. 1:5,2:1,3:7")
     ap.add_argument("--cache", default=os.path.join(ROOT, ".cache", "ct"))
+    ap.add_argument("--init", default=None, help="start from this checkpoint (second training phase)")
+    ap.add_argument("--ce-weights", default=None, help="cross-entropy class weights, e.g. 1,1,3,5")
     ap.add_argument("--out", default=None, help="checkpoint path (default .cache/ct/stage<k>.pt)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -150,6 +152,9 @@ def main():
     out = args.out or os.path.join(args.cache, f"stage{args.stage}.pt")
     cases = prepare(args)
     model = UNet3D(CFG["channels"])
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
+    cw = torch.tensor([float(v) for v in args.ce_weights.split(",")]) if args.ce_weights else None
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
     sampler = PatchSampler(cases, CFG["patch"], rng) if args.stage == 2 else None
@@ -163,7 +168,7 @@ def main():
         # light intensity augmentation (in HU units: +-15 HU shift, +-5% contrast)
         x = x * np.float32(rng.uniform(0.95, 1.05)) + np.float32(rng.uniform(-15, 15) / CFG["std"])
         logits = model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
-        loss = dice_ce_loss(logits, torch.from_numpy(y))
+        loss = dice_ce_loss(logits, torch.from_numpy(y), cw)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { zipSync } from 'fflate';
+import sharp from 'sharp';
+import { KEYS, type LumenProcess, SHARED_DATA, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
+
+const CT = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm.nii.gz');
+const CT_REFERENCE = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm_reference_labels.nii.gz');
+const DICOM_DIR = path.join(SHARED_DATA, 'ct', 'tiny_dicom_series');
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures', 'ct');
+
+type Segmentation = {
+  id: string;
+  status: string;
+  stage: string | null;
+  geometry: { size: number[]; spacing: number[]; origin: number[]; direction: number[] };
+  results: Record<string, { label: number; voxels: number; volumeMl: number; meanHu: number | null; touchesBorder: boolean }> | null;
+  dice: Record<string, number | null> | null;
+  stage2: { tiles: number; tilesTotal: number; voxelFraction: number } | null;
+  timingsMs: Record<string, number> | null;
+  error: { message: string } | null;
+};
+
+function form(files: Record<string, { bytes: Uint8Array; name: string }>, fields: Record<string, string> = {}): FormData {
+  const body = new FormData();
+  for (const [field, file] of Object.entries(files)) body.append(field, new Blob([file.bytes]), file.name);
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  return body;
+}
+
+const file = (p: string, name = path.basename(p)) => ({ bytes: new Uint8Array(fs.readFileSync(p)), name });
+
+/** A little NRRD written by hand: lets tests make 2D, 4D and inconsistent volumes. */
+function nrrd(sizes: number[], dataBytes: number, type = 'short'): { bytes: Uint8Array; name: string } {
+  const header = `NRRD0004\ntype: ${type}\ndimension: ${sizes.length}\nsizes: ${sizes.join(' ')}\nencoding: raw\nendian: little\n\n`;
+  return { bytes: new Uint8Array([...Buffer.from(header), ...new Uint8Array(dataBytes)]), name: 'volume.nrrd' };
+}
+
+/** Reads a NIfTI-1 header (gzip or not) without any library: size, pixdim, sform. */
+function niftiHeader(bytes: Buffer) {
+  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  return {
+    dims: [1, 2, 3].map((i) => raw.readInt16LE(40 + 2 * i)),
+    datatype: raw.readInt16LE(70),
+    pixdim: [1, 2, 3].map((i) => raw.readFloatLE(76 + 4 * i)),
+    voxels: raw,
+  };
+}
+
+describe('segmentation (real CT, real models, real PostgreSQL)', () => {
+  let api: LumenProcess;
+  let dataDir: string;
+  const lab = () => client(api.url, KEYS.segment);
+
+  beforeAll(async () => {
+    dataDir = tempDir();
+    api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: dataDir, MODELS: 'ct-organs-coarse,ct-organs-fine', INFERENCE_THREADS: '2' });
+  });
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  async function finished(id: string, timeoutMs = 240_000): Promise<Segmentation> {
+    return waitFor(`segmentation ${id}`, async () => {
+      const s = (await (await lab().get(`/segmentations/${id}`)).json()) as Segmentation;
+      return ['succeeded', 'failed', 'canceled'].includes(s.status) ? s : undefined;
+    }, timeoutMs, 500);
+  }
+
+  function expectNoLeftovers(id?: string) {
+    const uploads = path.join(dataDir, 'tmp', 'uploads');
+    expect(fs.existsSync(uploads) ? fs.readdirSync(uploads) : []).toEqual([]);
+    if (id) expect(fs.existsSync(path.join(dataDir, 'segmentations', id))).toBe(false);
+  }
+
+  it('segments the real CT: labels on the input grid, statistics, Dice against the reference, preview', async () => {
+    const response = await lab().postForm('/segmentations', form({ image: file(CT), reference: file(CT_REFERENCE) }, { referenceLabels: '{"liver":5,"spleen":1,"pancreas":7}' }));
+    expect(response.status).toBe(202);
+    const created = (await response.json()) as Segmentation;
+    expect(created.geometry.size).toEqual([122, 101, 30]);
+    const done = await finished(created.id);
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('succeeded');
+    expect(done.results!.liver.voxels).toBeGreaterThan(0);
+    // A liver is somewhere between 0.5 and 4 litres; this scan covers the upper abdomen only.
+    expect(done.results!.liver.volumeMl).toBeGreaterThan(100);
+    expect(done.results!.liver.volumeMl).toBeLessThan(4000);
+    for (const organ of ['liver', 'spleen', 'pancreas']) expect(typeof done.dice![organ]).toBe('number');
+    expect(done.stage2!.tiles).toBeGreaterThan(0);
+    expect(done.stage2!.tiles).toBeLessThanOrEqual(done.stage2!.tilesTotal);
+
+    const labels = await lab().get(`/segmentations/${created.id}/labels`);
+    expect(labels.status).toBe(200);
+    expect(labels.headers.get('content-type')).toBe('application/gzip');
+    const header = niftiHeader(Buffer.from(await labels.arrayBuffer()));
+    expect(header.dims).toEqual([122, 101, 30]);
+    expect(header.datatype).toBe(2); // uint8
+    const input = niftiHeader(fs.readFileSync(CT));
+    expect(header.pixdim).toEqual(input.pixdim);
+    // Same sform (srow_x/y/z at bytes 280..327): same origin and direction cosines.
+    expect(header.voxels.subarray(280, 328).equals(input.voxels.subarray(280, 328))).toBe(true);
+
+    const preview = await lab().get(`/segmentations/${created.id}/preview`);
+    expect(preview.headers.get('content-type')).toBe('image/png');
+    const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBeGreaterThan(200);
+    expectNoLeftovers();
+  });
+
+  it('keeps a non-trivially oriented (PSR) phantom on its grid and finds its organs', async () => {
+    const created = (await (await lab().postForm('/segmentations', form({ image: file(path.join(FIXTURES, 'phantom_psr.nii.gz')), reference: file(path.join(FIXTURES, 'phantom_psr_labels.nii.gz')) }))).json()) as Segmentation;
+    const done = await finished(created.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.geometry.size).toEqual([80, 35, 91]);
+    const labels = niftiHeader(Buffer.from(await (await lab().get(`/segmentations/${created.id}/labels`)).arrayBuffer()));
+    expect(labels.dims).toEqual([80, 35, 91]);
+    // Wrong orientation handling would put the organs elsewhere: Dice would collapse.
+    expect(done.dice!.liver).toBeGreaterThan(0.7);
+  });
+
+  it('runs stage 1 only when fast, for the chosen organs', async () => {
+    const created = (await (await lab().postForm('/segmentations', form({ image: file(path.join(FIXTURES, 'phantom_ras.nii.gz')) }, { fast: 'true', organs: 'liver,spleen' }))).json()) as Segmentation;
+    const done = await finished(created.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.stage2).toBeNull();
+    expect(Object.keys(done.results!).sort()).toEqual(['liver', 'spleen']);
+  });
+
+  it('reads a DICOM series zip with its real slice geometry, and refuses unevenly spaced slices', async () => {
+    const files = fs.readdirSync(DICOM_DIR).sort();
+    const zip = (names: string[]) => ({ bytes: zipSync(Object.fromEntries(names.map((n) => [`series/${n}`, new Uint8Array(fs.readFileSync(path.join(DICOM_DIR, n)))]))), name: 'series.zip' });
+    const uneven = await lab().postForm('/segmentations', form({ image: zip(files) }));
+    expect(uneven.status).toBe(422);
+    const problem = await uneven.json();
+    expect(problem.type).toBe('urn:lumen:problem:uneven-slice-spacing');
+    expect(problem.slicePositionsMm).toEqual([-99.48, 103.02, 104.27, 105.52]);
+
+    const even = await lab().postForm('/segmentations', form({ image: zip(files.slice(1)) }));
+    expect(even.status).toBe(202);
+    const created = (await even.json()) as Segmentation;
+    expect(created.geometry.size).toEqual([16, 16, 3]);
+    expect(created.geometry.spacing[2]).toBeCloseTo(1.25, 2);
+    expect(created.geometry.origin[2]).toBeCloseTo(103.02, 2);
+    expect((await finished(created.id)).status).toBe('succeeded');
+  });
+
+  it('lists the series of a zip holding several and segments the one chosen', async () => {
+    const files = fs.readdirSync(DICOM_DIR).sort().slice(1);
+    const original = '1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.2';
+    const other = '1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.9';
+    const entries: Record<string, Uint8Array> = {};
+    for (const n of files) {
+      const bytes = fs.readFileSync(path.join(DICOM_DIR, n));
+      entries[`a/${n}`] = new Uint8Array(bytes);
+      entries[`b/${n}`] = new Uint8Array(Buffer.from(bytes.toString('latin1').split(original).join(other), 'latin1'));
+    }
+    const zip = { bytes: zipSync(entries), name: 'two-series.zip' };
+    const response = await lab().postForm('/segmentations', form({ image: zip }));
+    expect(response.status).toBe(422);
+    const problem = await response.json();
+    expect(problem.type).toBe('urn:lumen:problem:multiple-series');
+    expect(problem.series.map((s: { seriesUid: string }) => s.seriesUid).sort()).toEqual([original, other]);
+    const chosen = await lab().postForm('/segmentations', form({ image: zip }, { seriesUid: other }));
+    expect(chosen.status).toBe(202);
+    expectNoLeftovers();
+    // Deleting removes the record and every file of the job, even while it runs.
+    const { id } = (await chosen.json()) as Segmentation;
+    expect(fs.existsSync(path.join(dataDir, 'segmentations', id))).toBe(true);
+    expect((await lab().delete(`/segmentations/${id}`)).status).toBe(204);
+    expect((await lab().get(`/segmentations/${id}`)).status).toBe(404);
+    expect(fs.existsSync(path.join(dataDir, 'segmentations', id))).toBe(false);
+  });
+
+  describe('bad input gets a clear 4xx and leaves no file behind', () => {
+    const cases: [string, () => FormData, number, string][] = [
+      ['bytes that are not a volume', () => form({ image: { bytes: new Uint8Array(Buffer.from('hello, not a volume at all, just some text')), name: 'scan.nii' } }), 422, 'unreadable-volume'],
+      ['bytes that are not gzip, named .nii.gz', () => form({ image: { bytes: new Uint8Array(Buffer.from('hello, not a volume')), name: 'scan.nii.gz' } }), 422, 'corrupt-gzip'],
+      ['a truncated gzip', () => form({ image: { bytes: new Uint8Array(fs.readFileSync(CT).subarray(0, 40000)), name: 'ct.nii.gz' } }), 422, 'corrupt-gzip'],
+      ['a 2D image', () => form({ image: nrrd([16, 16], 512) }), 422, 'not-a-3d-volume'],
+      ['a 4D image', () => form({ image: nrrd([8, 8, 8, 2], 2048) }), 422, 'not-a-3d-volume'],
+      ['a header claiming billions of voxels', () => form({ image: nrrd([4000, 4000, 4000], 16) }), 413, 'volume-too-large'],
+      ['an unsupported extension', () => form({ image: { bytes: new Uint8Array(10), name: 'scan.png' } }), 415, 'unsupported-volume-format'],
+      ['an empty file', () => form({ image: { bytes: new Uint8Array(0), name: 'scan.nii.gz' } }), 422, 'empty-file'],
+      ['an empty zip', () => form({ image: { bytes: zipSync({}), name: 'series.zip' } }), 422, 'empty-zip'],
+      ['a zip with a path-traversal entry', () => form({ image: { bytes: zipSync({ '../evil.dcm': new Uint8Array(10) }), name: 'series.zip' } }), 422, 'unsafe-zip-entry'],
+      ['a zip without DICOM', () => form({ image: { bytes: zipSync({ 'a.txt': new Uint8Array(Buffer.from('text')) }), name: 'series.zip' } }), 422, 'no-dicom-files'],
+      ['a reference on another grid', () => form({ image: file(CT), reference: file(path.join(FIXTURES, 'phantom_lps_labels.nii.gz')) }), 422, 'reference-grid-mismatch'],
+      ['no image', () => form({ reference: file(CT_REFERENCE) }), 400, 'invalid-request'],
+      ['an unknown organ', () => form({ image: file(CT) }, { organs: 'liver,heart' }), 400, 'invalid-request'],
+      ['an unknown field', () => form({ image: file(CT) }, { colour: 'red' }), 400, 'invalid-request'],
+      ['malformed referenceLabels', () => form({ image: file(CT), reference: file(CT_REFERENCE) }, { referenceLabels: '{liver:5' }), 400, 'invalid-request'],
+    ];
+    it.each(cases)('%s', async (_name, body, status, problem) => {
+      const before = fs.existsSync(path.join(dataDir, 'segmentations')) ? fs.readdirSync(path.join(dataDir, 'segmentations')).length : 0;
+      const response = await lab().postForm('/segmentations', body());
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      const body_ = await response.json();
+      expect(body_.type).toBe(`urn:lumen:problem:${problem}`);
+      expect(body_.detail.length).toBeGreaterThan(10);
+      const after = fs.existsSync(path.join(dataDir, 'segmentations')) ? fs.readdirSync(path.join(dataDir, 'segmentations')).length : 0;
+      expect(after).toBe(before);
+      expectNoLeftovers();
+      expect((await fetch(`${api.url}/health/ready`)).status).toBe(200);
+    });
+
+    it('a header whose data is short fails the job with that message', async () => {
+      const response = await lab().postForm('/segmentations', form({ image: nrrd([32, 32, 32], 100) }));
+      if (response.status === 202) {
+        const done = await finished(((await response.json()) as Segmentation).id);
+        expect(done.status).toBe('failed');
+        expect(done.error!.message).toMatch(/read|voxels/);
+      } else {
+        expect(response.status).toBe(422);
+      }
+    });
+
+    it('rejects callers without the segment scope, and hides jobs of other keys', async () => {
+      expect((await client(api.url, KEYS.search).postForm('/segmentations', form({ image: file(CT) }))).status).toBe(403);
+      const page = await (await lab().get('/jobs?kind=segmentation&limit=1')).json();
+      const id = page.items[0].id;
+      expect((await client(api.url, KEYS.otherSearch).get(`/segmentations/${id}`)).status).toBe(404);
+      expect((await client(api.url, KEYS.otherSearch).get(`/segmentations/${id}/labels`)).status).toBe(404);
+    });
+  });
+});
