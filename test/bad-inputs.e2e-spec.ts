@@ -50,7 +50,7 @@ function filesUnder(dir: string): string[] {
 type Answer = { status: number; contentType: string; body: string; bytesSent?: number };
 
 /** A raw HTTP request (node:http) that sends `body` in chunks and stops sending once an answer arrives. */
-function rawRequest(url: string, options: { method: string; path: string; headers: Record<string, string>; chunks: Iterable<Buffer>; chunkDelayMs?: number }): Promise<Answer> {
+function rawRequest(url: string, options: { method: string; path: string; headers: Record<string, string>; chunks: Iterable<Buffer>; chunkDelayMs?: number; holdOpen?: boolean }): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let answered = false;
     let bytesSent = 0;
@@ -76,7 +76,7 @@ function rawRequest(url: string, options: { method: string; path: string; header
         if (!ok) await new Promise((r) => request.once('drain', r));
         if (options.chunkDelayMs) await new Promise((r) => setTimeout(r, options.chunkDelayMs));
       }
-      if (!answered && !request.destroyed) request.end();
+      if (!answered && !request.destroyed && !options.holdOpen) request.end();
     })().catch(() => undefined);
   });
 }
@@ -136,6 +136,12 @@ describe('bad-input corpus (real API process, real PostgreSQL)', () => {
     }
     if (request.method !== 'GET' && request.method !== 'DELETE') headers['content-length'] = String(body.length);
     const slices = Array.from({ length: Math.ceil(body.length / (256 * 1024)) }, (_, i) => body.subarray(i * 256 * 1024, (i + 1) * 256 * 1024));
+    // A body past the JSON limit is refused on its declared length: send its first megabyte and
+    // wait, like a slow client, so the 413 is read rather than lost to EPIPE when the server
+    // closes the connection while a fast client is still writing.
+    if (body.length > 8 * 1024 * 1024 && !request.multipart) {
+      return rawRequest(api.url, { method: request.method, path: requestPath, headers, chunks: slices.slice(0, 4), holdOpen: true });
+    }
     return rawRequest(api.url, { method: request.method, path: requestPath, headers, chunks: slices });
   }
 
