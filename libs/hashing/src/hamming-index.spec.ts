@@ -65,4 +65,33 @@ describe('HammingIndex', () => {
     expect(() => index.add({ id: 'a', externalId: null, metadata: {} }, code([1, 2, 3, 4, 5, 6]))).toThrow('already');
     expect(() => index.search(code([1]), { k: 1 })).toThrow('1 bytes');
   });
+
+  it('ranks 64-bit codes (WebAssembly scan) like brute force through growth, deletes, compaction and filters', () => {
+    let seed = 5;
+    const byte = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24;
+    const index = new HammingIndex(64, 2);
+    const all: { id: string; code: Uint8Array; group: number }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const code = Uint8Array.from({ length: 8 }, byte);
+      if (i % 50 === 7) code.set(all[0].code); // exact duplicates make ties
+      const entry = { id: `img-${i}`, code, group: i % 3 };
+      all.push(entry);
+      index.add({ id: entry.id, externalId: null, metadata: { group: entry.group } }, code);
+    }
+    for (let i = 0; i < 3000; i += 2) index.remove(all[i].id); // 1,500 dead: compaction runs
+    const survivors = all.filter((_, i) => i % 2 === 1);
+    const distance = (a: Uint8Array, b: Uint8Array) => a.reduce((sum, x, i) => sum + popcount8(x ^ b[i]), 0);
+    const popcount8 = (x: number) => { let c = 0; for (; x; x &= x - 1) c++; return c; };
+    for (const [k, maxDistance, group] of [[10, 64, undefined], [200, 28, undefined], [5, 64, 1]] as const) {
+      const query = all[7].code;
+      const expected = survivors
+        .filter((e) => group === undefined || e.group === group)
+        .map((e, order) => ({ id: e.id, d: distance(e.code, query), order }))
+        .filter((e) => e.d <= maxDistance)
+        .sort((a, b) => a.d - b.d || a.order - b.order)
+        .slice(0, k);
+      const hits = index.search(query, { k, maxDistance, ...(group === undefined ? {} : { filter: { group } }) });
+      expect(hits.map((h) => [h.image.id, h.distance])).toEqual(expected.map((e) => [e.id, e.d]));
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { bytesToWords, codeBytes, codeWords, wordsToBytes } from './kernels/codes.js';
 import { type TopKQuery, hammingTopKMany } from './kernels/hamming.js';
+import { WasmHammingScanner } from './kernels/hamming-wasm.js';
 
 /** Metadata equality filter: every key must be present with exactly this scalar value. */
 export type MetadataFilter = Record<string, string | number | boolean | null>;
@@ -29,6 +30,11 @@ export class HammingIndex {
   readonly wordsPerCode: number;
   private words: Uint32Array;
   private alive: Uint8Array;
+  /**
+   * Codes of up to 64 bits (two words) live in WebAssembly memory and are searched with its
+   * native popcount; `words` is then a view of that memory, refreshed whenever it grows.
+   */
+  private readonly scanner: WasmHammingScanner | null;
   private images: (IndexedImage | null)[] = [];
   private readonly slotById = new Map<string, number>();
   private dead = 0;
@@ -38,7 +44,8 @@ export class HammingIndex {
     capacity = 1024,
   ) {
     this.wordsPerCode = codeWords(bits);
-    this.words = new Uint32Array(Math.max(1, capacity) * this.wordsPerCode);
+    this.scanner = this.wordsPerCode === 2 ? new WasmHammingScanner(Math.max(1, capacity)) : null;
+    this.words = this.scanner ? this.scanner.codes() : new Uint32Array(Math.max(1, capacity) * this.wordsPerCode);
     this.alive = new Uint8Array(Math.max(1, capacity));
   }
 
@@ -108,7 +115,13 @@ export class HammingIndex {
     const queryWords = new Uint32Array(codes.length * this.wordsPerCode);
     codes.forEach((code, i) => bytesToWords(code, this.bits, queryWords, i * this.wordsPerCode));
     const specs: TopKQuery[] = queries.map((q) => ({ k: q.k, maxDistance: Math.min(q.maxDistance ?? this.bits, this.bits) }));
-    const found = hammingTopKMany(this.words, this.wordsPerCode, this.images.length, this.bits, queryWords, specs, include);
+    let found;
+    if (this.scanner) {
+      found = specs.map((spec, i) => this.scanner!.topK(this.images.length, queryWords, i * 2, spec.k, spec.maxDistance, include));
+      this.words = this.scanner.codes(); // a large k may have grown the memory
+    } else {
+      found = hammingTopKMany(this.words, this.wordsPerCode, this.images.length, this.bits, queryWords, specs, include);
+    }
     return found.map(({ indices, distances }) => Array.from(indices, (slot, i) => ({ image: this.images[slot]!, distance: distances[i] })));
   }
 
@@ -123,6 +136,14 @@ export class HammingIndex {
   }
 
   private grow(capacity: number): void {
+    if (this.scanner) {
+      this.scanner.reserve(capacity);
+      this.words = this.scanner.codes();
+      const alive = new Uint8Array(capacity);
+      alive.set(this.alive.subarray(0, this.images.length));
+      this.alive = alive;
+      return;
+    }
     const words = new Uint32Array(capacity * this.wordsPerCode);
     words.set(this.words.subarray(0, this.images.length * this.wordsPerCode));
     const alive = new Uint8Array(capacity);

@@ -1,0 +1,17 @@
+// The few WebAssembly JS-API types this lib uses (the ES lib has none, and the DOM lib is not loaded).
+export {};
+declare global {
+  namespace WebAssembly {
+    class Module {
+      constructor(bytes: ArrayBufferView | ArrayBuffer);
+    }
+    class Instance {
+      constructor(module: Module, imports: object);
+      readonly exports: Record<string, unknown>;
+    }
+    class Memory {
+      readonly buffer: ArrayBuffer;
+      grow(pages: number): number;
+    }
+  }
+}
