@@ -78,6 +78,8 @@ describe('image preprocessing', () => {
 
   it('refuses empty files, non-images, unsupported formats, truncated data and decompression bombs', async () => {
     expect(await rejection(new Uint8Array(0))).toMatchObject({ problem: ImageProblem.Empty, status: 422 });
+    const onePixel = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer();
+    expect(await rejection(onePixel)).toMatchObject({ problem: ImageProblem.TooSmall, status: 422 });
     expect(await rejection(Buffer.from('plain text, not an image'))).toMatchObject({ problem: ImageProblem.UnsupportedFormat, status: 415 });
     const svg = await rejection(Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'));
     expect(svg).toMatchObject({ problem: ImageProblem.UnsupportedFormat, status: 415 });

@@ -27,13 +27,19 @@ export enum ImageProblem {
   Empty = 'empty-image',
   /** 413: more pixels than the decompression-bomb guard allows. */
   TooManyPixels = 'image-too-large',
+  /** 422: too few pixels to say anything about (a 1×1 tracking pixel, say). */
+  TooSmall = 'image-too-small',
 }
+
+/** Smallest side accepted: below it an image carries no content a hash could describe. */
+export const MIN_IMAGE_SIDE = 8;
 
 const STATUS: Record<ImageProblem, number> = {
   [ImageProblem.UnsupportedFormat]: 415,
   [ImageProblem.Undecodable]: 422,
   [ImageProblem.Empty]: 422,
   [ImageProblem.TooManyPixels]: 413,
+  [ImageProblem.TooSmall]: 422,
 };
 
 /** Why an image cannot be hashed; `status` is the HTTP status it maps to. */
@@ -100,6 +106,9 @@ export async function imageToTensor(bytes: Uint8Array, prep: ImagePreprocessing,
   const width = metadata.width ?? 0;
   const height = metadata.height ?? 0;
   if (width < 1 || height < 1) throw new ImageRejectedError(ImageProblem.Undecodable, `the image declares a zero size (${width}×${height})`);
+  if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) {
+    throw new ImageRejectedError(ImageProblem.TooSmall, `the image is ${width}×${height} pixels; both sides must be at least ${MIN_IMAGE_SIDE}`);
+  }
   if (width * height > maxPixels) {
     throw new ImageRejectedError(ImageProblem.TooManyPixels, `the image declares ${width}×${height} pixels, more than the limit of ${maxPixels}`);
   }
