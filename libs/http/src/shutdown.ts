@@ -1,4 +1,5 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import type { Logger } from 'pino';
 
 /**
@@ -20,6 +21,11 @@ export function exitGracefullyOn(app: INestApplicationContext, logger: Logger, g
       process.exit(1);
     }, graceMs);
     timer.unref();
+    // Stop accepting connections at once: Nest closes its HTTP server only after every module's
+    // destroy hook, and the job queue's hook waits for running jobs to finish.
+    const server = (app as Partial<INestApplication>).getHttpServer?.() as Server | undefined;
+    server?.close(() => undefined);
+    server?.closeIdleConnections?.();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -18,7 +18,7 @@ describe('WasmHammingScanner', () => {
       // Duplicates make ties.
       for (let i = 10; i < Math.min(count, 40); i++) codes.copyWithin(i * 2, 0, 2);
       const reference = Uint32Array.from(codes);
-      for (const [k, maxDistance] of [[10, bits], [100, bits], [7, 20], [count + 5, bits]] as const) {
+      for (const [k, maxDistance] of [[10, bits], [100, bits], [7, 20], [count + 5, bits], [1000, 22], [count + 5, 26]] as const) {
         const query = Uint32Array.from([next(), bits === 48 ? next() & 0xffff : next()]);
         const wasm = scanner.topK(count, query, 0, k, maxDistance);
         const js = hammingTopK(reference, 2, count, bits, query, k, maxDistance);
@@ -26,6 +26,16 @@ describe('WasmHammingScanner', () => {
         expect(Array.from(wasm.distances)).toEqual(Array.from(js.distances));
       }
     }
+  });
+
+  it('returns every code within maxDistance when fewer than k are, those exactly at it included', () => {
+    const scanner = new WasmHammingScanner(5, 8);
+    // distances from 0: 1, 2, 2, 3, 5
+    scanner.codes().set([1, 0, 3, 0, 5, 0, 7, 0, 31, 0]);
+    const result = scanner.topK(5, Uint32Array.from([0, 0]), 0, 100, 2);
+    expect(Array.from(result.indices)).toEqual([0, 1, 2]);
+    expect(Array.from(result.distances)).toEqual([1, 2, 2]);
+    expect(Array.from(scanner.topK(5, Uint32Array.from([0, 0]), 0, 2, 2).indices)).toEqual([0, 1]);
   });
 
   it('leaves out codes whose include byte is 0 and survives growing', () => {

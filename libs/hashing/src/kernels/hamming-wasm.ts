@@ -162,16 +162,20 @@ export class WasmHammingScanner {
     (this.instance.exports.scan as (...a: (number | bigint)[]) => void)(layout.codes, count, q, include ? layout.include : 0, layout.dist, 0);
     // The smallest threshold t holding k codes (capped at maxDistance), and how many of the
     // codes exactly at t still fit.
+    const limit = Math.min(maxDistance, 64);
     let below = 0;
-    let threshold = Math.min(maxDistance, 64);
-    for (let d = 0; d <= Math.min(maxDistance, 64); d++) {
+    let threshold = limit;
+    let equal = -1;
+    for (let d = 0; d <= limit; d++) {
       if (below + hist[d] >= take) {
         threshold = d;
+        equal = take - below;
         break;
       }
       below += hist[d];
     }
-    const equal = Math.min(hist[threshold] ?? 0, take - below);
+    // Fewer than k codes within maxDistance: take every one, those at maxDistance included.
+    if (equal < 0) equal = hist[limit];
     const found = (this.instance.exports.collect as (...a: number[]) => number)(layout.dist, count, threshold, equal, layout.out);
     const winners = new Int32Array(this.memory.buffer, layout.out, found).slice();
     const distBytes = new Uint8Array(this.memory.buffer, layout.dist, count);
