@@ -3,29 +3,16 @@
  * data/admin.key) when set, else the built API started here as a child process with a temporary
  * DATA_DIR, an embedded PostgreSQL on a free port and only the Hyper-SAGNN models loaded.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MODEL_PREFIX } from '@lumen/hypergraph';
+import { type BenchApi, startBenchApi } from '../support.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
 export const MODELS_DIR = path.resolve(process.env.MODELS_DIR ?? path.join(ROOT, 'models'));
 
-export type Api = { url: string; key: string; output: () => string; stop: () => Promise<void> };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export type Api = BenchApi;
 
 /** Hyper-SAGNN model names present under MODELS_DIR (a model.onnx in some version). */
 export function hypergraphModels(): string[] {
@@ -38,58 +25,8 @@ export function hypergraphModels(): string[] {
 }
 
 export async function startApi(models = hypergraphModels()): Promise<Api> {
-  if (process.env.LUMEN_URL) {
-    const key = process.env.LUMEN_API_KEY ?? fs.readFileSync(path.join(ROOT, 'data', 'admin.key'), 'utf8').trim();
-    return { url: process.env.LUMEN_URL.replace(/\/$/, ''), key, output: () => '', stop: async () => undefined };
-  }
-  if (!models.length) throw new Error(`no ${MODEL_PREFIX}* models in ${MODELS_DIR}`);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-bench-'));
-  const key = `bench-${randomBytes(12).toString('hex')}`;
-  const port = await freePort();
-  const main = path.join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
-  if (!fs.existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  // An embedded PostgreSQL of its own, whatever DATABASE_URL the shell has.
-  const { DATABASE_URL: _ignored, ...environment } = process.env;
-  const child: ChildProcess = spawn(process.execPath, [main], {
-    cwd: ROOT,
-    env: {
-      ...environment,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      EMBEDDED_PG_PORT: String(await freePort()),
-      MODELS_DIR,
-      MODELS: models.join(','),
-      API_KEYS: `bench:${key}:hypergraph+admin`,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`API not ready after 180 s:\n${output}`);
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return {
-    url,
-    key,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) console.error(`the API had exited with ${child.exitCode}:\n${output}`);
-      else {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  if (!models.length && !process.env.LUMEN_URL) throw new Error(`no ${MODEL_PREFIX}* models in ${MODELS_DIR}`);
+  return startBenchApi({ models, scopes: 'hypergraph+admin', modelsDir: MODELS_DIR });
 }
 
 /** A served dataset as GET /hypergraphs lists it. */
