@@ -119,13 +119,17 @@ export class ScoreRequestDto {
   hyperedges: unknown[];
 }
 
-export class ScoreResponseDto {
+/** Which dataset and model version answered (every scoring response carries it). */
+export class AnsweredByDto {
   @ApiProperty({ example: 'gps' })
   dataset: string;
   @ApiProperty({ example: 'hypersagnn-gps' })
   model: string;
   @ApiProperty({ example: '1' })
   version: string;
+}
+
+export class ScoreResponseDto extends AnsweredByDto {
   @ApiProperty({ type: [Number], example: [0.97, 0.41], description: 'Probability that each candidate is a hyperedge (mean of its p_i), in request order' })
   scores: number[];
 }
@@ -158,13 +162,7 @@ export class OutsiderNodeDto {
   outsiderScore: number;
 }
 
-export class OutsiderResponseDto {
-  @ApiProperty({ example: 'gps' })
-  dataset: string;
-  @ApiProperty({ example: 'hypersagnn-gps' })
-  model: string;
-  @ApiProperty({ example: '1' })
-  version: string;
+export class OutsiderResponseDto extends AnsweredByDto {
   @ApiProperty({ example: 0.56, description: 'Score of the whole candidate' })
   score: number;
   @ApiProperty({ enum: OutsiderMethod, enumName: 'OutsiderMethod', example: OutsiderMethod.leaveOneOut })
