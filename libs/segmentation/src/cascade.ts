@@ -192,7 +192,7 @@ export async function runCascade(
       const voxelMm3 = f.spacingZYX[0] * f.spacingZYX[1] * f.spacingZYX[2];
       const cleaned = filterComponents(insideLabels, inside, organIds, f.minComponentMm3 / voxelMm3);
       // Back to the input grid (nearest), placing the box where it lies on the fine grid.
-      const idx = [0, 1, 2].map((a) => nearestIndices(Number.MAX_SAFE_INTEGER, 0, shape[a], spacing[a] / f.spacingZYX[a]));
+      const idx = [0, 1, 2].map((a) => nearestIndices(shape2[a], 0, shape[a], spacing[a] / f.spacingZYX[a]));
       let v = 0;
       for (let z = 0; z < shape[0]; z++) {
         const bz = idx[0][z] - lo[0];
