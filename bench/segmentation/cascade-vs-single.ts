@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type CascadeConfig, cascadeConfigFromCards, runCascade } from '@lumen/segmentation';
+import { type CascadeConfig, type Infer, cascadeConfigFromCards, runCascade, runSingleStage } from '@lumen/segmentation';
 import { dice, readVolume } from '@lumen/volumes';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -28,13 +28,8 @@ async function runOne(volumeFile: string, method: 'cascade' | 'single-stage', th
   const volume = await readVolume(volumeFile, 1e9);
   const reference = await readVolume(volumeFile.replace(/\.nii\.gz$/, '_labels.nii.gz'), 1e9);
   const started = performance.now();
-  const result = await runCascade(
-    volume,
-    config,
-    async (model, input, shape) => (await sessions[model].run({ image: new ort.Tensor('float32', input, [1, 1, ...shape]) })).logits.data as Float32Array,
-    { fast: false, organs: [1, 2, 3], singleStage: method === 'single-stage' },
-    async () => {},
-  );
+  const infer: Infer = async (model, input, shape) => (await sessions[model].run({ image: new ort.Tensor('float32', input, [1, 1, ...shape]) })).logits.data as Float32Array;
+  const result = method === 'single-stage' ? await runSingleStage(volume, config, infer) : await runCascade(volume, config, infer, { fast: false, organs: [1, 2, 3] }, async () => {});
   const seconds = (performance.now() - started) / 1000;
   return {
     volume: path.basename(volumeFile),

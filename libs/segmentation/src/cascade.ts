@@ -2,6 +2,7 @@ import {
   type AxisMap,
   type NumericArray,
   type Shape3,
+  type Volume,
   axisMapFromDirection,
   canonicalSpacing,
   dilateMm,
@@ -9,34 +10,73 @@ import {
   fromCanonical,
   nearestIndices,
   resampleLinear,
-  resampleNearest,
   resampledShape,
   toCanonical,
   voxelCount,
 } from '@lumen/volumes';
-import type { Volume } from '@lumen/volumes';
-import type { CascadeConfig, StageConfig } from './cascade-config.js';
+import type { CascadeConfig, FineStageConfig, StageConfig } from './cascade-config.js';
 import { accumulateSoftmax, argmaxClasses, gaussianImportance, tileStarts } from './kernels/tiles.js';
 
 /** Runs a model on one [1, 1, z, y, x] input and returns its logits [classes, z, y, x]. */
 export type Infer = (model: string, input: Float32Array, shape: Shape3) => Promise<Float32Array>;
 
-export type CascadeProgress = (fraction: number, stage: string) => Promise<void>;
+/** The cascade's own steps, as reported while it runs. */
+export enum CascadeStep {
+  Stage1 = 'stage1',
+  CandidateRegion = 'candidate-region',
+  Stage2 = 'stage2',
+  PostProcessing = 'post-processing',
+}
+
+export type CascadeProgress = (fraction: number, step: CascadeStep, text: string) => Promise<void>;
+
+export type CascadeOptions = {
+  /** Stage 1 only. */
+  fast: boolean;
+  /** Output label ids to keep (config.labels values); the others become background. */
+  organs: number[];
+};
+
+export type Stage2Summary = { tiles: number; tilesTotal: number; voxelFraction: number };
 
 export type CascadeResult = {
   /** Labels on the input's exact grid, in the input's own voxel order. */
   labels: Uint8Array;
   /** The input's voxels in canonical order and the labels there (for previews). */
-  canonical: { image: NumericArray; labels: Uint8Array; shape: Shape3; spacing: Shape3; map: AxisMap };
+  canonical: CanonicalInput & { labels: Uint8Array };
   timingsMs: Record<string, number>;
-  stage2: { tiles: number; tilesTotal: number; voxelFraction: number } | null;
+  stage2: Stage2Summary | null;
 };
 
-const CLASSES = 4;
+/** The input volume in canonical (LPS, [z, y, x]) array order. */
+export type CanonicalInput = { image: NumericArray; shape: Shape3; spacing: Shape3; map: AxisMap };
 
-function normaliseInto(target: Float32Array, source: Float32Array, stage: StageConfig): void {
+/**
+ * Labels for the box [start, start + size) of a grid of `shape` voxels at `spacing` mm (the box
+ * may be the whole grid); everything outside the box is background.
+ */
+export type GridLabels = { labels: Uint8Array; spacing: Shape3; shape: Shape3; start: Shape3; size: Shape3 };
+
+/** Which fine tiles run: starts on the fine grid (`shape`), out of `tilesTotal` possible. */
+export type TilePlan = { shape: Shape3; tiles: Shape3[]; tilesTotal: number };
+
+export type FineResult = { labels: GridLabels; summary: Stage2Summary };
+
+const ORIGIN: Shape3 = [0, 0, 0];
+const AXES = [0, 1, 2] as const;
+const perAxis = (f: (a: number) => number): Shape3 => [f(0), f(1), f(2)];
+
+export function canonicalInput(volume: Volume): CanonicalInput {
+  const map = axisMapFromDirection(volume.direction);
+  const { data: image, shape } = toCanonical(volume.data, volume.size, map);
+  return { image, shape, spacing: canonicalSpacing(volume.spacing, map), map };
+}
+
+/** Clips to the stage's HU window and standardises, in place. */
+function normalise(data: Float32Array, stage: StageConfig): Float32Array {
   const [lo, hi] = stage.clipHu;
-  for (let i = 0; i < source.length; i++) target[i] = (Math.min(Math.max(source[i], lo), hi) - stage.mean) / stage.std;
+  for (let i = 0; i < data.length; i++) data[i] = (Math.min(Math.max(data[i], lo), hi) - stage.mean) / stage.std;
+  return data;
 }
 
 function normalisedPad(stage: StageConfig): number {
@@ -56,8 +96,8 @@ function padInto(src: Float32Array, shape: Shape3, padded: Shape3, fill: number)
   return out;
 }
 
-function extractBox(src: Float32Array, shape: Shape3, start: Shape3, size: Shape3): Float32Array {
-  const out = new Float32Array(voxelCount(size));
+function extractBox<T extends Float32Array | Uint8Array>(src: T, shape: Shape3, start: Shape3, size: Shape3): T {
+  const out = new (src.constructor as new (n: number) => T)(voxelCount(size));
   let o = 0;
   for (let z = 0; z < size[0]; z++) {
     for (let y = 0; y < size[1]; y++) {
@@ -69,155 +109,213 @@ function extractBox(src: Float32Array, shape: Shape3, start: Shape3, size: Shape
   return out;
 }
 
+/** Replaces each model class by its served label id (0 for classes that are not served organs). */
+function toServedLabels(classes: Uint8Array, stage: StageConfig): Uint8Array {
+  for (let i = 0; i < classes.length; i++) classes[i] = stage.classToLabel[classes[i]];
+  return classes;
+}
+
+/** Keeps only the given label ids; everything else becomes background (in place). */
+export function keepLabels(labels: Uint8Array, keep: number[]): Uint8Array {
+  const kept = new Set(keep);
+  for (let i = 0; i < labels.length; i++) if (labels[i] && !kept.has(labels[i])) labels[i] = 0;
+  return labels;
+}
+
 /**
- * Roth et al.'s cascade. Stage 1 segments the whole volume at a coarse spacing; the largest
- * component of each organ, dilated, is the candidate region; stage 2 runs only the fine tiles
- * that touch it, blending overlaps with Gaussian weights. Probabilities exist only for the box
- * of those tiles, never for the whole volume; labels are uint8 throughout.
+ * Stage 1: the whole volume at the coarse spacing, padded to the model's size divisor; argmax
+ * over all the model's classes, mapped to served labels, largest component per organ.
  */
-export async function runCascade(
-  volume: Volume,
-  config: CascadeConfig,
-  infer: Infer,
-  /** singleStage: the baseline Roth et al. compare against — the fine model on every tile, no stage 1. */
-  options: { fast: boolean; organs: number[]; singleStage?: boolean },
-  progress: CascadeProgress,
-): Promise<CascadeResult> {
-  const timings: Record<string, number> = {};
-  let clock = performance.now();
-  const lap = (name: string) => {
-    const now = performance.now();
-    timings[name] = Math.round(now - clock);
-    clock = now;
-  };
-
-  const map = axisMapFromDirection(volume.direction);
-  const { data: image, shape } = toCanonical(volume.data, volume.size, map);
-  const spacing = canonicalSpacing(volume.spacing, map);
-  const organIds = [...config.labels.values()];
-
-  // ---- stage 1: whole volume, coarse spacing
-  await progress(0.1, 'stage 1: coarse segmentation');
+export async function coarseStage(input: CanonicalInput, config: CascadeConfig, infer: Infer): Promise<GridLabels> {
   const c = config.coarse;
-  const shape1 = resampledShape(shape, spacing, c.spacingZYX);
-  const coarseImage = resampleLinear(image, shape, spacing, c.spacingZYX, [0, 0, 0], shape1);
-  normaliseInto(coarseImage, coarseImage, c);
-  const padded1 = shape1.map((n) => Math.ceil(n / c.sizeDivisor) * c.sizeDivisor) as Shape3;
-  const padded1Voxels = voxelCount(padded1);
-  const logits1 = options.singleStage ? null : await infer(c.model, padInto(coarseImage, shape1, padded1, normalisedPad(c)), padded1);
-  const labels1 = !logits1 ? new Uint8Array(voxelCount(shape1)) : filterComponents(
-    argmaxClasses(logits1, CLASSES, voxelCount(shape1), padded1Voxels, (v) => {
-      const x = v % shape1[2];
-      const y = Math.floor(v / shape1[2]) % shape1[1];
-      const z = Math.floor(v / (shape1[1] * shape1[2]));
-      return (z * padded1[1] + y) * padded1[2] + x;
-    }),
-    shape1,
-    organIds,
+  const shape = resampledShape(input.shape, input.spacing, c.spacingZYX);
+  const image = normalise(resampleLinear(input.image, input.shape, input.spacing, c.spacingZYX, ORIGIN, shape), c);
+  const padded = perAxis((a) => Math.ceil(shape[a] / c.sizeDivisor) * c.sizeDivisor);
+  const logits = await infer(c.model, padInto(image, shape, padded, normalisedPad(c)), padded);
+  const classes = argmaxClasses(logits, c.classes, voxelCount(shape), voxelCount(padded), (v) => {
+    const x = v % shape[2];
+    const y = Math.floor(v / shape[2]) % shape[1];
+    const z = Math.floor(v / (shape[1] * shape[2]));
+    return (z * padded[1] + y) * padded[2] + x;
+  });
+  const labels = filterComponents(toServedLabels(classes, c), shape, [...config.labels.values()]);
+  return { labels, spacing: c.spacingZYX, shape, start: ORIGIN, size: shape };
+}
+
+/** The fine grid of the input and the tile starts along each of its axes. */
+function fineGrid(input: CanonicalInput, f: FineStageConfig): { shape: Shape3; starts: number[][] } {
+  const shape = resampledShape(input.shape, input.spacing, f.spacingZYX);
+  return { shape, starts: AXES.map((a) => tileStarts(Math.max(shape[a], f.patchZYX[a]), f.patchZYX[a], f.strideZYX[a])) };
+}
+
+function tilesWhere(grid: { shape: Shape3; starts: number[][] }, runs: (start: Shape3) => boolean): TilePlan {
+  const [zs, ys, xs] = grid.starts;
+  const tiles: Shape3[] = [];
+  for (const z of zs) for (const y of ys) for (const x of xs) if (runs([z, y, x])) tiles.push([z, y, x]);
+  return { shape: grid.shape, tiles, tilesTotal: zs.length * ys.length * xs.length };
+}
+
+/**
+ * The candidate region: stage 1's organs dilated by `dilationMm` on the coarse grid. A fine tile
+ * runs when any coarse voxel nearest to its part on the fine grid lies in that region.
+ */
+export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config: CascadeConfig): TilePlan {
+  const f = config.fine;
+  const candidate = dilateMm(
+    coarse.labels.map((l) => (l > 0 ? 1 : 0)),
+    coarse.shape,
+    coarse.spacing,
+    f.dilationMm,
   );
-  lap('stage1');
+  const grid = fineGrid(input, f);
+  const coarseIndex = (a: number, fineIndex: number) => nearestIndices(coarse.shape[a], fineIndex, 1, f.spacingZYX[a] / coarse.spacing[a])[0];
+  const [, cy, cx] = coarse.shape;
+  return tilesWhere(grid, (start) => {
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (const a of AXES) {
+      const end = Math.min(start[a] + f.patchZYX[a], grid.shape[a]) - 1;
+      if (end < start[a]) return false;
+      lo.push(coarseIndex(a, start[a]));
+      hi.push(coarseIndex(a, end));
+    }
+    for (let z = lo[0]; z <= hi[0]; z++) for (let y = lo[1]; y <= hi[1]; y++) for (let x = lo[2]; x <= hi[2]; x++) if (candidate[(z * cy + y) * cx + x]) return true;
+    return false;
+  });
+}
 
-  let canonicalLabels: Uint8Array;
-  let stage2: CascadeResult['stage2'] = null;
-  if (options.fast) {
-    canonicalLabels = resampleNearest(labels1, shape1, c.spacingZYX, spacing, [0, 0, 0], shape);
-  } else {
-    // ---- candidate region: organs dilated by dilationMm on the coarse grid
-    const f = config.fine;
-    const organMask = Uint8Array.from(labels1, (l) => (l > 0 ? 1 : 0));
-    const candidate = dilateMm(organMask, shape1, c.spacingZYX, f.dilationMm);
-    const shape2 = resampledShape(shape, spacing, f.spacingZYX);
-    const grid2 = shape2.map((n, a) => Math.max(n, f.patchZYX[a])) as Shape3;
-    const starts = [0, 1, 2].map((a) => tileStarts(grid2[a], f.patchZYX[a], f.strideZYX[a]));
-    const ratio = [0, 1, 2].map((a) => f.spacingZYX[a] / c.spacingZYX[a]);
-    const coarseIndex = (a: number, fineIndex: number) => Math.min(Math.max(Math.floor(fineIndex * ratio[a] + 0.5), 0), shape1[a] - 1);
-    const touches = (start: number[]) => {
-      if (options.singleStage) return true;
-      const lo: number[] = [];
-      const hi: number[] = [];
-      for (let a = 0; a < 3; a++) {
-        const end = Math.min(start[a] + f.patchZYX[a], shape2[a]) - 1;
-        if (end < start[a]) return false;
-        lo.push(coarseIndex(a, start[a]));
-        hi.push(coarseIndex(a, end));
-      }
-      for (let z = lo[0]; z <= hi[0]; z++) for (let y = lo[1]; y <= hi[1]; y++) for (let x = lo[2]; x <= hi[2]; x++) if (candidate[(z * shape1[1] + y) * shape1[2] + x]) return true;
-      return false;
-    };
-    const tiles: Shape3[] = [];
-    for (const z of starts[0]) for (const y of starts[1]) for (const x of starts[2]) if (touches([z, y, x])) tiles.push([z, y, x]);
-    const tilesTotal = starts[0].length * starts[1].length * starts[2].length;
-    lap('candidateRegion');
+/** Every fine tile: the single-stage baseline the benchmarks compare the cascade against. */
+export function allTiles(input: CanonicalInput, config: CascadeConfig): TilePlan {
+  return tilesWhere(fineGrid(input, config.fine), () => true);
+}
 
-    canonicalLabels = new Uint8Array(voxelCount(shape));
-    if (tiles.length) {
-      // The box holding every tile that runs: the only place fine data and probabilities exist.
-      const lo = [0, 1, 2].map((a) => Math.min(...tiles.map((t) => t[a]))) as Shape3;
-      const hi = [0, 1, 2].map((a) => Math.max(...tiles.map((t) => t[a])) + f.patchZYX[a]) as Shape3;
-      const box = [0, 1, 2].map((a) => hi[a] - lo[a]) as Shape3;
-      const inside = [0, 1, 2].map((a) => Math.max(0, Math.min(hi[a], shape2[a]) - lo[a])) as Shape3;
-      const fineImage = resampleLinear(image, shape, spacing, f.spacingZYX, lo, inside);
-      normaliseInto(fineImage, fineImage, f);
-      const boxImage = padInto(fineImage, inside, box, normalisedPad(f));
-      const boxVoxels = voxelCount(box);
-      const accumulator = new Float32Array(CLASSES * boxVoxels);
-      const ran = new Uint8Array(boxVoxels);
-      const weight = gaussianImportance(f.patchZYX, f.gaussianSigmaFraction);
-      for (const [n, tile] of tiles.entries()) {
-        await progress(0.25 + (0.6 * n) / tiles.length, `stage 2: tile ${n + 1}/${tiles.length}`);
-        const start = [tile[0] - lo[0], tile[1] - lo[1], tile[2] - lo[2]] as Shape3;
-        const logits = await infer(f.model, extractBox(boxImage, box, start, f.patchZYX), f.patchZYX);
-        accumulateSoftmax(logits, CLASSES, weight, accumulator, { shape: box, start, size: f.patchZYX });
-        for (let z = 0; z < f.patchZYX[0]; z++) for (let y = 0; y < f.patchZYX[1]; y++) ran.fill(1, ((start[0] + z) * box[1] + start[1] + y) * box[2] + start[2], ((start[0] + z) * box[1] + start[1] + y) * box[2] + start[2] + f.patchZYX[2]);
+/**
+ * Stage 2 on the planned tiles, blending overlaps with Gaussian-weighted softmax. Fine data and
+ * probabilities exist only for the box holding the tiles; voxels no tile covered are background.
+ * Then argmax over all the model's classes, served labels, and small components removed.
+ */
+export async function fineStage(input: CanonicalInput, plan: TilePlan, config: CascadeConfig, infer: Infer, progress: CascadeProgress): Promise<FineResult | null> {
+  const { tiles, shape } = plan;
+  if (!tiles.length) return null;
+  const f = config.fine;
+  const lo = perAxis((a) => Math.min(...tiles.map((t) => t[a])));
+  const hi = perAxis((a) => Math.max(...tiles.map((t) => t[a])) + f.patchZYX[a]);
+  const box = perAxis((a) => hi[a] - lo[a]);
+  const inside = perAxis((a) => Math.max(0, Math.min(hi[a], shape[a]) - lo[a]));
+  const image = normalise(resampleLinear(input.image, input.shape, input.spacing, f.spacingZYX, lo, inside), f);
+  const boxImage = padInto(image, inside, box, normalisedPad(f));
+  const boxVoxels = voxelCount(box);
+  const accumulator = new Float32Array(f.classes * boxVoxels);
+  const ran = new Uint8Array(boxVoxels);
+  const weight = gaussianImportance(f.patchZYX, f.gaussianSigmaFraction);
+  const [pz, py, px] = f.patchZYX;
+  for (const [n, tile] of tiles.entries()) {
+    await progress(0.25 + (0.6 * n) / tiles.length, CascadeStep.Stage2, `stage 2: tile ${n + 1}/${tiles.length}`);
+    const start = perAxis((a) => tile[a] - lo[a]);
+    const logits = await infer(f.model, extractBox(boxImage, box, start, f.patchZYX), f.patchZYX);
+    accumulateSoftmax(logits, f.classes, weight, accumulator, { shape: box, start, size: f.patchZYX });
+    for (let z = 0; z < pz; z++) {
+      for (let y = 0; y < py; y++) {
+        const from = ((start[0] + z) * box[1] + start[1] + y) * box[2] + start[2];
+        ran.fill(1, from, from + px);
       }
-      lap('stage2');
-      await progress(0.85, 'post-processing');
-      const boxLabels = argmaxClasses(accumulator, CLASSES, boxVoxels);
-      let ranInside = 0;
-      for (let v = 0; v < boxVoxels; v++) {
-        if (!ran[v]) boxLabels[v] = 0;
-      }
-      // Keep the part of the box on the fine grid, then clean up small components there.
-      const insideLabels = new Uint8Array(voxelCount(inside));
-      let o = 0;
-      for (let z = 0; z < inside[0]; z++) {
-        for (let y = 0; y < inside[1]; y++) {
-          const from = (z * box[1] + y) * box[2];
-          for (let x = 0; x < inside[2]; x++, o++) {
-            insideLabels[o] = boxLabels[from + x];
-            ranInside += ran[from + x];
-          }
-        }
-      }
-      const voxelMm3 = f.spacingZYX[0] * f.spacingZYX[1] * f.spacingZYX[2];
-      const cleaned = filterComponents(insideLabels, inside, organIds, f.minComponentMm3 / voxelMm3);
-      // Back to the input grid (nearest), placing the box where it lies on the fine grid.
-      const idx = [0, 1, 2].map((a) => nearestIndices(shape2[a], 0, shape[a], spacing[a] / f.spacingZYX[a]));
-      let v = 0;
-      for (let z = 0; z < shape[0]; z++) {
-        const bz = idx[0][z] - lo[0];
-        for (let y = 0; y < shape[1]; y++) {
-          const by = idx[1][y] - lo[1];
-          for (let x = 0; x < shape[2]; x++, v++) {
-            const bx = idx[2][x] - lo[2];
-            if (bz >= 0 && by >= 0 && bx >= 0 && bz < inside[0] && by < inside[1] && bx < inside[2]) canonicalLabels[v] = cleaned[(bz * inside[1] + by) * inside[2] + bx];
-          }
-        }
-      }
-      stage2 = { tiles: tiles.length, tilesTotal, voxelFraction: ranInside / voxelCount(shape2) };
-    } else {
-      stage2 = { tiles: 0, tilesTotal, voxelFraction: 0 };
     }
   }
-  if (options.organs.length < organIds.length) {
-    const keep = new Set(options.organs);
-    for (let i = 0; i < canonicalLabels.length; i++) if (canonicalLabels[i] && !keep.has(canonicalLabels[i])) canonicalLabels[i] = 0;
-  }
-  lap('postprocess');
+  await progress(0.85, CascadeStep.PostProcessing, 'post-processing');
+  const boxLabels = toServedLabels(argmaxClasses(accumulator, f.classes, boxVoxels), f);
+  for (let v = 0; v < boxVoxels; v++) if (!ran[v]) boxLabels[v] = 0;
+  // Keep the part of the box on the fine grid, then clean up small components there.
+  const insideLabels = extractBox(boxLabels, box, ORIGIN, inside);
+  const ranInside = extractBox(ran, box, ORIGIN, inside).reduce((sum, r) => sum + r, 0);
+  const voxelMm3 = f.spacingZYX[0] * f.spacingZYX[1] * f.spacingZYX[2];
+  const labels = filterComponents(insideLabels, inside, [...config.labels.values()], f.minComponentMm3 / voxelMm3);
   return {
-    labels: fromCanonical(canonicalLabels, volume.size, map),
-    canonical: { image, labels: canonicalLabels, shape, spacing, map },
-    timingsMs: timings,
-    stage2,
+    labels: { labels, spacing: f.spacingZYX, shape, start: lo, size: inside },
+    summary: { tiles: tiles.length, tilesTotal: plan.tilesTotal, voxelFraction: ranInside / voxelCount(shape) },
   };
+}
+
+/**
+ * Nearest-neighbour labels on the input's canonical grid: each input voxel takes the label of
+ * the nearest voxel of the labelled grid (clamped to that grid, as the Python evaluator does);
+ * input voxels whose nearest voxel lies outside the labelled box are background.
+ */
+export function toInputGrid(region: GridLabels | null, input: CanonicalInput): Uint8Array {
+  const { shape } = input;
+  const out = new Uint8Array(voxelCount(shape));
+  if (!region) return out;
+  const { start, size } = region;
+  const idx = AXES.map((a) => nearestIndices(region.shape[a], 0, shape[a], input.spacing[a] / region.spacing[a]).map((i) => i - start[a]));
+  const within = (a: number, i: number) => i >= 0 && i < size[a];
+  let v = 0;
+  for (let z = 0; z < shape[0]; z++) {
+    const bz = idx[0][z];
+    for (let y = 0; y < shape[1]; y++) {
+      const by = idx[1][y];
+      for (let x = 0; x < shape[2]; x++, v++) {
+        const bx = idx[2][x];
+        if (within(0, bz) && within(1, by) && within(2, bx)) out[v] = region.labels[(bz * size[1] + by) * size[2] + bx];
+      }
+    }
+  }
+  return out;
+}
+
+/** Milliseconds per named step, each measured from the end of the one before. */
+function stopwatch(): { lap: (name: string) => void; timings: Record<string, number> } {
+  const timings: Record<string, number> = {};
+  let clock = performance.now();
+  return {
+    timings,
+    lap: (name) => {
+      const now = performance.now();
+      timings[name] = Math.round(now - clock);
+      clock = now;
+    },
+  };
+}
+
+function result(volume: Volume, input: CanonicalInput, labels: Uint8Array, timingsMs: Record<string, number>, stage2: Stage2Summary | null): CascadeResult {
+  return { labels: fromCanonical(labels, volume.size, input.map), canonical: { ...input, labels }, timingsMs, stage2 };
+}
+
+/**
+ * Roth et al.'s cascade: `coarseStage` segments the whole volume at a coarse spacing; the
+ * largest component of each organ, dilated, is the candidate region (`candidateTiles`);
+ * `fineStage` runs only the fine tiles touching it; `toInputGrid` brings the labels back onto
+ * the input's grid. Labels are uint8 throughout.
+ */
+export async function runCascade(volume: Volume, config: CascadeConfig, infer: Infer, options: CascadeOptions, progress: CascadeProgress): Promise<CascadeResult> {
+  const clock = stopwatch();
+  const input = canonicalInput(volume);
+  await progress(0.1, CascadeStep.Stage1, 'stage 1: coarse segmentation');
+  const coarse = await coarseStage(input, config, infer);
+  clock.lap('stage1');
+  let region: GridLabels | null = coarse;
+  let stage2: Stage2Summary | null = null;
+  if (!options.fast) {
+    await progress(0.2, CascadeStep.CandidateRegion, 'candidate region');
+    const plan = candidateTiles(coarse, input, config);
+    clock.lap('candidateRegion');
+    const fine = await fineStage(input, plan, config, infer, progress);
+    if (fine) clock.lap('stage2');
+    region = fine?.labels ?? null;
+    stage2 = fine?.summary ?? { tiles: 0, tilesTotal: plan.tilesTotal, voxelFraction: 0 };
+  }
+  const labels = keepLabels(toInputGrid(region, input), options.organs);
+  clock.lap('postprocess');
+  return result(volume, input, labels, clock.timings, stage2);
+}
+
+/**
+ * Benchmark only: the baseline Roth et al. compare against — the fine model on every tile, no
+ * stage 1 (bench/segmentation/cascade-vs-single.ts).
+ */
+export async function runSingleStage(volume: Volume, config: CascadeConfig, infer: Infer): Promise<CascadeResult> {
+  const clock = stopwatch();
+  const input = canonicalInput(volume);
+  const plan = allTiles(input, config);
+  const fine = await fineStage(input, plan, config, infer, async () => {});
+  clock.lap('stage2');
+  return result(volume, input, toInputGrid(fine?.labels ?? null, input), clock.timings, fine?.summary ?? null);
 }

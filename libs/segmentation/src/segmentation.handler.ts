@@ -61,7 +61,7 @@ export class SegmentationJobHandler implements JobRunner<SegmentationParams, Seg
       const outputs = await this.registry.run(model, { image: new Tensor('float32', input, [1, 1, ...shape]) });
       return outputs.logits.data as Float32Array;
     };
-    const result = await runCascade(volume, cascade, infer, { fast: params.fast, organs: organIds }, progress);
+    const result = await runCascade(volume, cascade, infer, { fast: params.fast, organs: organIds }, (fraction, _step, text) => progress(fraction, text));
 
     await progress(0.9, 'statistics');
     const geometry: Geometry = { size: volume.size, spacing: volume.spacing, origin: volume.origin, direction: volume.direction };
