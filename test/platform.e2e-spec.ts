@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { KEYS, ROOT, type LumenProcess, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
 
-type Job = { id: string; status: string; progress: number; attempts: number; result: { pid: number; attempt: number } | null; error: unknown; owner: string };
+type Job = { id: string; status: string; stage: string | null; stageCode: string; progress: number; attempts: number; result: { pid: number; attempt: number } | null; error: unknown; owner: string };
 
 async function waitForJob(api: ReturnType<typeof client>, id: string, statuses: string[], timeoutMs = 60_000): Promise<Job> {
   return waitFor(`job ${id} to reach ${statuses.join('|')}`, async () => {
@@ -41,6 +41,8 @@ describe('platform (real API process, real PostgreSQL)', () => {
     }
     expect(spec.paths['/jobs/{id}'].get.operationId).toBe('getJob');
     expect(spec.components.schemas.JobStatus.enum).toEqual(['queued', 'running', 'succeeded', 'failed', 'canceled']);
+    expect(spec.components.schemas.JobStage.enum).toEqual(expect.arrayContaining(['queued', 'reading', 'stage1', 'candidate-region', 'stage2', 'post-processing', 'writing', 'done']));
+    expect(spec.components.schemas.JobDto.properties.stageCode.allOf).toEqual([{ $ref: '#/components/schemas/JobStage' }]);
     expect((await fetch(`${api.url}/docs`)).status).toBe(200);
   });
 
@@ -73,9 +75,12 @@ describe('platform (real API process, real PostgreSQL)', () => {
     const admin = client(api.url, KEYS.admin);
     const created = await admin.post('/jobs/diagnostics', { durationMs: 600, steps: 3 });
     expect(created.status).toBe(202);
-    const { id } = (await created.json()) as Job;
+    const { id, stageCode } = (await created.json()) as Job;
+    expect(stageCode).toBe('queued');
+    const running = await waitForJob(admin, id, ['running', 'succeeded']);
+    if (running.status === 'running' && running.progress > 0) expect(running).toMatchObject({ stageCode: 'running', stage: expect.stringMatching(/^step \d\/3$/) });
     const done = await waitForJob(admin, id, ['succeeded', 'failed']);
-    expect(done).toMatchObject({ status: 'succeeded', progress: 1, attempts: 1, owner: 'ops' });
+    expect(done).toMatchObject({ status: 'succeeded', progress: 1, attempts: 1, owner: 'ops', stageCode: 'done', stage: 'done' });
     const page = await (await admin.get('/jobs?kind=diagnostic&limit=1')).json();
     expect(page.items[0].id).toBe(id);
     expect((await client(api.url, KEYS.search).get(`/jobs/${id}`)).status).toBe(404);
@@ -105,11 +110,11 @@ describe('platform (real API process, real PostgreSQL)', () => {
     expect(canceled.status).toBe(200);
     expect((await canceled.json()).status).toBe('canceled');
     await new Promise((r) => setTimeout(r, 600));
-    expect(((await (await admin.get(`/jobs/${id}`)).json()) as Job).status).toBe('canceled');
+    expect(((await (await admin.get(`/jobs/${id}`)).json()) as Job)).toMatchObject({ status: 'canceled', stageCode: 'canceled' });
 
     const failing = (await (await admin.post('/jobs/diagnostics', { durationMs: 10, steps: 1, failWith: 'reference is on another grid' })).json()) as Job;
     const failed = await waitForJob(admin, failing.id, ['failed']);
-    expect(failed.attempts).toBe(1);
+    expect(failed).toMatchObject({ attempts: 1, stageCode: 'failed' });
     expect(failed.error).toMatchObject({ message: 'reference is on another grid', retrying: false });
   });
 

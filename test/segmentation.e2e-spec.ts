@@ -14,6 +14,7 @@ type Segmentation = {
   id: string;
   status: string;
   stage: string | null;
+  stageCode: string;
   geometry: { size: number[]; spacing: number[]; origin: number[]; direction: number[] };
   results: Record<string, { label: number; voxels: number; volumeMl: number; meanHu: number | null; touchesBorder: boolean }> | null;
   dice: Record<string, number | null> | null;
@@ -79,9 +80,10 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expect(response.status).toBe(202);
     const created = (await response.json()) as Segmentation;
     expect(created.geometry.size).toEqual([122, 101, 30]);
+    expect(created.stageCode).toBe('queued');
     const done = await finished(created.id);
     expect(done.error).toBeNull();
-    expect(done.status).toBe('succeeded');
+    expect(done).toMatchObject({ status: 'succeeded', stageCode: 'done' });
     expect(done.results!.liver.voxels).toBeGreaterThan(0);
     // A liver is somewhere between 0.5 and 4 litres; this scan covers the upper abdomen only.
     expect(done.results!.liver.volumeMl).toBeGreaterThan(100);

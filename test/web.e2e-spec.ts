@@ -99,6 +99,14 @@ describe('web page (real service, real browser)', () => {
     const script = await anonymous.get('/assets/js/app.js');
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
+    // Organ names, label ids and colours: generated from libs/segmentation, the preview's own.
+    const organs = await anonymous.get('/assets/js/organs.js');
+    expect(organs.status).toBe(200);
+    expect(organs.headers.get('content-type')).toMatch(/javascript/);
+    expect(organs.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const organsSource = await organs.text();
+    expect(organsSource).toContain('export const ORGAN_COLOURS = {"liver":[214,96,77],"spleen":[67,147,195],"pancreas":[240,200,60]};');
+    expect(organsSource).toContain('export const ORGAN_LABELS = {"liver":1,"spleen":2,"pancreas":3};');
 
     expect((await anonymous.get('/health/ready')).status).toBe(200);
     expect((await anonymous.get('/docs/openapi.json')).status).toBe(200);

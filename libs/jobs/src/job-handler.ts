@@ -1,29 +1,43 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { JobKind } from './job-kind.js';
+import type { JobParams, JobResult, TypedJobKind } from './job-payloads.js';
+import type { JobStage } from './job-stage.js';
 
-export type JobHandlerOptions = {
-  kind: JobKind;
+export type JobHandlerOptions<K extends TypedJobKind = TypedJobKind> = {
+  kind: K;
   /** Jobs of this kind run at the same time in one worker process. */
   concurrency: number;
   /** A running job is failed (and retried) after this long, whatever its heartbeats say. */
   expireInSeconds?: number;
 };
 
-/** Marks a provider as the handler of one job kind; the worker discovers it by this. */
-export const JobHandler = DiscoveryService.createDecorator<JobHandlerOptions>();
-
-export type JobContext<P = unknown> = {
+export type JobContext<K extends TypedJobKind> = {
   jobId: string;
-  params: P;
+  params: JobParams<K>;
   attempt: number;
   /** Aborted when the job is canceled or expires. */
   signal: AbortSignal;
-  /** Records progress 0..1 and the current stage; throws JobCanceledError once canceled. */
-  progress: (fraction: number, stage?: string) => Promise<void>;
+  /**
+   * Records progress 0..1, the stage code and its human text (the code when no text is given);
+   * throws JobCanceledError once canceled.
+   */
+  progress: (fraction: number, stage: JobStage, text?: string) => Promise<void>;
 };
 
-export interface JobRunner<P = unknown, R = unknown> {
-  run(context: JobContext<P>): Promise<R>;
+export interface JobRunner<K extends TypedJobKind> {
+  run(context: JobContext<K>): Promise<JobResult<K>>;
+}
+
+/** The metadata the worker discovers handlers by. */
+export const JobHandlerMetadata = DiscoveryService.createDecorator<JobHandlerOptions>();
+
+/**
+ * Marks a provider as the handler of one job kind; the worker discovers it by this. The class
+ * must run that kind's params into its result (JobPayloads).
+ */
+export function JobHandler<K extends TypedJobKind>(options: JobHandlerOptions<K>) {
+  return <T extends abstract new (...args: never[]) => JobRunner<K>>(target: T): void => {
+    JobHandlerMetadata(options)(target);
+  };
 }
 
 /** The job was canceled while it ran; its record already says so. */

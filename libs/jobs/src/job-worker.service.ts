@@ -3,8 +3,9 @@ import { DiscoveryService } from '@nestjs/core';
 import type { JobWithMetadata } from 'pg-boss';
 import { Histogram } from 'prom-client';
 import { CONFIG, type LumenConfig } from '@lumen/config';
-import { JobCanceledError, JobHandler, type JobHandlerOptions, type JobRunner, PermanentJobError } from './job-handler.js';
+import { JobCanceledError, JobHandlerMetadata, type JobHandlerOptions, type JobRunner, PermanentJobError } from './job-handler.js';
 import { JOB_KINDS, type JobKind } from './job-kind.js';
+import type { TypedJobKind } from './job-payloads.js';
 import { JobQueueService, type QueuedJobPayload } from './job-queue.service.js';
 import { JobsService } from './jobs.service.js';
 
@@ -15,13 +16,13 @@ const jobDuration = new Histogram({
   buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
 });
 
-type RegisteredHandler = { options: JobHandlerOptions; runner: JobRunner };
+type RegisteredHandler = { options: JobHandlerOptions; runner: JobRunner<TypedJobKind> };
 
 /** Finds every @JobHandler provider and, when this process is a worker, consumes their queues. */
 @Injectable()
 export class JobWorkerService implements OnApplicationBootstrap {
   private readonly logger = new Logger('JobWorker');
-  private readonly handlers = new Map<JobKind, RegisteredHandler>();
+  private readonly handlers = new Map<TypedJobKind, RegisteredHandler>();
 
   constructor(
     @Inject(CONFIG) private readonly config: LumenConfig,
@@ -31,20 +32,21 @@ export class JobWorkerService implements OnApplicationBootstrap {
   ) {}
 
   /** Collects handlers and fails start-up when a job kind has none (or two). */
-  registerHandlers(): Map<JobKind, RegisteredHandler> {
+  registerHandlers(): Map<TypedJobKind, RegisteredHandler> {
     this.handlers.clear();
     // Every provider is inspected: the metadata-key index only sees providers linked while
     // modules were scanned, which misses handlers of dynamically imported modules.
     const seen = new Set<unknown>();
     for (const wrapper of this.discovery.getProviders()) {
       if (!wrapper.metatype || !wrapper.instance || seen.has(wrapper.instance)) continue;
-      const options = this.discovery.getMetadataByDecorator(JobHandler, wrapper);
+      const options = this.discovery.getMetadataByDecorator(JobHandlerMetadata, wrapper);
       if (!options) continue;
       seen.add(wrapper.instance);
       if (this.handlers.has(options.kind)) throw new Error(`Two handlers registered for job kind "${options.kind}"`);
-      this.handlers.set(options.kind, { options, runner: wrapper.instance as JobRunner });
+      // @JobHandler only accepts a class whose run() fits its kind's JobPayloads entry.
+      this.handlers.set(options.kind, { options, runner: wrapper.instance as JobRunner<TypedJobKind> });
     }
-    const missing = JOB_KINDS.filter((kind) => !this.handlers.has(kind));
+    const missing = JOB_KINDS.filter((kind: JobKind) => !this.handlers.has(kind));
     if (missing.length) throw new Error(`No handler registered for job kind(s): ${missing.join(', ')}`);
     return this.handlers;
   }
@@ -58,9 +60,9 @@ export class JobWorkerService implements OnApplicationBootstrap {
     }
   }
 
-  private async execute(kind: JobKind, handler: RegisteredHandler, queued: JobWithMetadata<QueuedJobPayload>): Promise<void> {
+  private async execute(kind: TypedJobKind, handler: RegisteredHandler, queued: JobWithMetadata<QueuedJobPayload>): Promise<void> {
     const { jobId } = queued.data;
-    const job = await this.jobs.markRunning(jobId);
+    const job = await this.jobs.markRunning(kind, jobId);
     if (!job) return; // canceled before it started
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
@@ -71,11 +73,11 @@ export class JobWorkerService implements OnApplicationBootstrap {
         params: job.params,
         attempt,
         signal: queued.signal,
-        progress: async (fraction, stage) => {
-          if (!(await this.jobs.progress(jobId, fraction, stage))) throw new JobCanceledError(jobId);
+        progress: async (fraction, stage, text) => {
+          if (!(await this.jobs.progress(jobId, fraction, stage, text))) throw new JobCanceledError(jobId);
         },
       });
-      await this.jobs.succeed(jobId, result ?? null);
+      await this.jobs.succeed(jobId, result);
       jobDuration.observe({ kind, outcome: 'succeeded' }, seconds());
     } catch (error) {
       if (error instanceof JobCanceledError) {

@@ -3,12 +3,22 @@ import { Injectable } from '@nestjs/common';
 import { type Job, JobStatus, Prisma, PrismaService } from '@lumen/database';
 import { JobQueueService } from './job-queue.service.js';
 import type { JobKind } from './job-kind.js';
+import type { JobParams, TypedJob, TypedJobKind } from './job-payloads.js';
+import { JobStage, jobStage } from './job-stage.js';
 
 export type JobErrorBody = { message: string; details?: Record<string, unknown>; attempt: number; retrying: boolean };
 
 export type ListJobsQuery = { kind?: string; status?: JobStatus; owner?: string; cursor?: string; limit: number };
 
 const ACTIVE: JobStatus[] = [JobStatus.queued, JobStatus.running];
+
+/**
+ * The one place a stored record becomes typed: what `enqueue` wrote for kind K is K's params,
+ * and only K's handler writes its result (JSON in, the same JSON out).
+ */
+function typed<K extends TypedJobKind>(job: Job): TypedJob<K> {
+  return { ...job, stageCode: jobStage(job.stageCode) } as TypedJob<K>;
+}
 
 /** The job records users see (table `job`), kept beside pg-boss's own queue rows. */
 @Injectable()
@@ -19,19 +29,25 @@ export class JobsService {
   ) {}
 
   /** Records the job, then queues it under the same id. */
-  async enqueue(kind: JobKind, owner: string, params: Record<string, unknown>, id: string = randomUUID()): Promise<Job> {
-    const job = await this.prisma.job.create({ data: { id, kind, owner, params: params as Prisma.InputJsonObject } });
+  async enqueue<K extends TypedJobKind>(kind: K, owner: string, params: JobParams<K>, id: string = randomUUID()): Promise<TypedJob<K>> {
+    const job = await this.prisma.job.create({ data: { id, kind, owner, params: params as Prisma.InputJsonObject, stageCode: JobStage.Queued } });
     try {
       await this.queue.send(kind, id);
     } catch (error) {
       await this.prisma.job.delete({ where: { id } });
       throw error;
     }
-    return job;
+    return typed<K>(job);
   }
 
   find(id: string): Promise<Job | null> {
     return this.prisma.job.findUnique({ where: { id } });
+  }
+
+  /** The job of kind K with this id, typed; null when there is none of that kind. */
+  async findOf<K extends TypedJobKind>(kind: K, id: string): Promise<TypedJob<K> | null> {
+    const job = await this.prisma.job.findUnique({ where: { id } });
+    return job?.kind === kind ? typed<K>(job) : null;
   }
 
   /** Newest first; `cursor` is the id of the last job of the previous page. */
@@ -52,7 +68,7 @@ export class JobsService {
     if (!ACTIVE.includes(job.status)) return job;
     const updated = await this.prisma.job.updateManyAndReturn({
       where: { id: job.id, status: { in: ACTIVE } },
-      data: { status: JobStatus.canceled, finishedAt: new Date(), stage: 'canceled' },
+      data: { status: JobStatus.canceled, finishedAt: new Date(), stage: 'canceled', stageCode: JobStage.Canceled },
     });
     await this.queue.cancel(job.kind as JobKind, job.id).catch(() => undefined);
     return updated[0] ?? (await this.prisma.job.findUniqueOrThrow({ where: { id: job.id } }));
@@ -66,27 +82,27 @@ export class JobsService {
   }
 
   /** Claims the record for an attempt; null when the job was canceled meanwhile. */
-  async markRunning(id: string): Promise<Job | null> {
+  async markRunning<K extends TypedJobKind>(kind: K, id: string): Promise<TypedJob<K> | null> {
     const rows = await this.prisma.job.updateManyAndReturn({
-      where: { id, status: { in: ACTIVE } },
-      data: { status: JobStatus.running, attempts: { increment: 1 }, startedAt: new Date(), progress: 0, stage: 'starting' },
+      where: { id, kind, status: { in: ACTIVE } },
+      data: { status: JobStatus.running, attempts: { increment: 1 }, startedAt: new Date(), progress: 0, stage: 'starting', stageCode: JobStage.Starting },
     });
-    return rows[0] ?? null;
+    return rows[0] ? typed<K>(rows[0]) : null;
   }
 
-  /** Writes progress; false when the job is no longer running (canceled). */
-  async progress(id: string, fraction: number, stage?: string): Promise<boolean> {
+  /** Writes progress, the stage code and its text; false when the job is no longer running (canceled). */
+  async progress(id: string, fraction: number, stage: JobStage, text: string = stage): Promise<boolean> {
     const { count } = await this.prisma.job.updateMany({
       where: { id, status: JobStatus.running },
-      data: { progress: Math.min(1, Math.max(0, fraction)), ...(stage ? { stage } : {}) },
+      data: { progress: Math.min(1, Math.max(0, fraction)), stage: text, stageCode: stage },
     });
     return count === 1;
   }
 
-  async succeed(id: string, result: unknown): Promise<void> {
+  async succeed<K extends TypedJobKind>(id: string, result: TypedJob<K>['result']): Promise<void> {
     await this.prisma.job.updateMany({
       where: { id, status: JobStatus.running },
-      data: { status: JobStatus.succeeded, progress: 1, stage: 'done', result: result as Prisma.InputJsonValue, error: Prisma.DbNull, finishedAt: new Date() },
+      data: { status: JobStatus.succeeded, progress: 1, stage: 'done', stageCode: JobStage.Done, result: result as Prisma.InputJsonValue, error: Prisma.DbNull, finishedAt: new Date() },
     });
   }
 
@@ -94,8 +110,8 @@ export class JobsService {
     await this.prisma.job.updateMany({
       where: { id, status: JobStatus.running },
       data: error.retrying
-        ? { status: JobStatus.queued, stage: 'waiting for retry', error: error as Prisma.InputJsonObject }
-        : { status: JobStatus.failed, stage: 'failed', error: error as Prisma.InputJsonObject, finishedAt: new Date() },
+        ? { status: JobStatus.queued, stage: 'waiting for retry', stageCode: JobStage.Retrying, error: error as Prisma.InputJsonObject }
+        : { status: JobStatus.failed, stage: 'failed', stageCode: JobStage.Failed, error: error as Prisma.InputJsonObject, finishedAt: new Date() },
     });
   }
 

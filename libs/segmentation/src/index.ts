@@ -1,6 +1,7 @@
 export * from './cascade-config.js';
 export * from './cascade.js';
 export * from './kernels/tiles.js';
+export * from './organ-colours.js';
 export * from './preview.js';
 export * from './segmentation-params.js';
 export * from './segmentation-storage.js';

@@ -1,11 +1,6 @@
 import sharp, { type OverlayOptions } from 'sharp';
 import type { NumericArray, Shape3 } from '@lumen/volumes';
-
-export const ORGAN_COLOURS: Record<string, [number, number, number]> = {
-  liver: [214, 96, 77],
-  spleen: [67, 147, 195],
-  pancreas: [240, 200, 60],
-};
+import { type Rgb, organColour } from './organ-colours.js';
 
 type Panel = { rgb: Uint8Array; width: number; height: number; widthMm: number; heightMm: number; title: string };
 
@@ -24,7 +19,7 @@ function renderPanel(
   rows: number,
   cols: number,
   at: (r: number, c: number) => number,
-  colours: Map<number, [number, number, number]>,
+  colours: Map<number, Rgb>,
   alpha: number,
 ): Uint8Array {
   const rgb = new Uint8Array(rows * cols * 3);
@@ -69,7 +64,7 @@ export async function renderPreview(
   const cz = count ? Math.round(sz / count) : Math.floor(nz / 2);
   const cy = count ? Math.round(sy / count) : Math.floor(ny / 2);
   const cx = count ? Math.round(sx / count) : Math.floor(nx / 2);
-  const colours = new Map(organs.map((o) => [o.id, ORGAN_COLOURS[o.name] ?? [255, 0, 255]] as [number, [number, number, number]]));
+  const colours = new Map(organs.map((o) => [o.id, organColour(o.name)]));
   const idx = (z: number, y: number, x: number) => (z * ny + y) * nx + x;
   const panels: Panel[] = [
     // Axial: anterior at the top, patient's right on the left.
@@ -102,7 +97,7 @@ export async function renderPreview(
   });
   const legend = organs
     .map((o, i) => {
-      const [r, g, b] = ORGAN_COLOURS[o.name] ?? [255, 0, 255];
+      const [r, g, b] = organColour(o.name);
       const x = gap + i * 110;
       return `<rect x="${x}" y="8" width="14" height="14" fill="rgb(${r},${g},${b})"/><text x="${x + 20}" y="20" font-family="sans-serif" font-size="13" fill="white">${o.name}</text>`;
     })

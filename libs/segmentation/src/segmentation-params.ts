@@ -1,7 +1,9 @@
+import type { JobKind } from '@lumen/jobs';
 import type { Geometry, VolumeFormat } from '@lumen/volumes';
 import type { Organ } from './cascade-config.js';
+import type { Stage2Summary } from './cascade.js';
 
-/** What the API stores on a segmentation job (files are relative to the job's directory). */
+/** What the API stores on a segmentation job (files are relative to the job's directory: see SegmentationStorage). */
 export type SegmentationParams = {
   input: { format: VolumeFormat; file?: string; dicomFiles?: string[]; seriesUid?: string; clientFileName: string; geometry: Geometry };
   reference?: { format: VolumeFormat; file: string; labels: Partial<Record<Organ, number>> };
@@ -27,5 +29,11 @@ export type SegmentationResult = {
   models: { coarse: string; fine: string | null };
   fast: boolean;
   timingsMs: Record<string, number>;
-  stage2: { tiles: number; tilesTotal: number; voxelFraction: number } | null;
+  stage2: Stage2Summary | null;
 };
+
+declare module '@lumen/jobs' {
+  interface JobPayloads {
+    [JobKind.Segmentation]: { params: SegmentationParams; result: SegmentationResult };
+  }
+}

@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { ModelRegistry, Tensor } from '@lumen/inference';
-import { type JobContext, JobHandler, JobKind, type JobRunner, PermanentJobError } from '@lumen/jobs';
-import { type Geometry, type Volume, VolumeError, VolumeFormat, dice, gridDifferences, labelStatistics, readDicomSeries, readVolume, writeLabelMap } from '@lumen/volumes';
+import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError } from '@lumen/jobs';
+import { type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
-import { runCascade } from './cascade.js';
+import { CascadeStep, runCascade } from './cascade.js';
 import { renderPreview } from './preview.js';
 import { SegmentationStorage } from './segmentation-storage.js';
 import type { OrganResult, SegmentationParams, SegmentationResult } from './segmentation-params.js';
@@ -22,9 +21,17 @@ export function servedCascade(registry: ModelRegistry): CascadeConfig {
   return cascadeConfigFromCards(coarse.card, fine.card);
 }
 
+/** The job stage each step of the cascade reports as. */
+const CASCADE_STAGES: Record<CascadeStep, JobStage> = {
+  [CascadeStep.Stage1]: JobStage.Stage1,
+  [CascadeStep.CandidateRegion]: JobStage.CandidateRegion,
+  [CascadeStep.Stage2]: JobStage.Stage2,
+  [CascadeStep.PostProcessing]: JobStage.PostProcessing,
+};
+
 @Injectable()
 @JobHandler({ kind: JobKind.Segmentation, concurrency: 1 })
-export class SegmentationJobHandler implements JobRunner<SegmentationParams, SegmentationResult> {
+export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
   private readonly logger = new Logger('Segmentation');
 
   constructor(
@@ -34,22 +41,21 @@ export class SegmentationJobHandler implements JobRunner<SegmentationParams, Seg
   ) {}
 
   private async readInput(jobId: string, input: SegmentationParams['input']): Promise<Volume> {
-    const dir = this.storage.jobDir(jobId);
-    if (input.format === VolumeFormat.DicomZip) return readDicomSeries((input.dicomFiles ?? []).map((f) => path.join(dir, f)), this.config.segmentationMaxVoxels);
-    return readVolume(path.join(dir, input.file!), this.config.segmentationMaxVoxels);
+    const files = this.storage.inputFiles(jobId, input);
+    if (input.format === VolumeFormat.DicomZip) return readDicomSeries(files, this.config.segmentationMaxVoxels);
+    return readVolume(files[0], this.config.segmentationMaxVoxels);
   }
 
-  async run({ jobId, params, progress }: JobContext<SegmentationParams>): Promise<SegmentationResult> {
+  async run({ jobId, params, progress }: JobContext<JobKind.Segmentation>): Promise<SegmentationResult> {
     const cascade = servedCascade(this.registry);
-    await progress(0.02, 'reading volume');
+    await progress(0.02, JobStage.Reading, 'reading volume');
     let volume: Volume;
     let reference: Volume | null = null;
     try {
       volume = await this.readInput(jobId, params.input);
       if (params.reference) {
-        reference = await readVolume(path.join(this.storage.jobDir(jobId), params.reference.file), this.config.segmentationMaxVoxels);
-        const differences = gridDifferences(volume, reference);
-        if (differences.length) throw new VolumeError(422, 'reference-grid-mismatch', `The reference is on another grid than the image: ${differences.join('; ')}`);
+        reference = await readVolume(this.storage.referenceFile(jobId, params.reference), this.config.segmentationMaxVoxels);
+        assertSameGrid(volume, reference);
       }
     } catch (error) {
       if (error instanceof VolumeError) throw new PermanentJobError(error.message, { problem: error.problem, ...error.details });
@@ -61,10 +67,10 @@ export class SegmentationJobHandler implements JobRunner<SegmentationParams, Seg
       const outputs = await this.registry.run(model, { image: new Tensor('float32', input, [1, 1, ...shape]) });
       return outputs.logits.data as Float32Array;
     };
-    const result = await runCascade(volume, cascade, infer, { fast: params.fast, organs: organIds }, (fraction, _step, text) => progress(fraction, text));
+    const result = await runCascade(volume, cascade, infer, { fast: params.fast, organs: organIds }, (fraction, step, text) => progress(fraction, CASCADE_STAGES[step], text));
 
-    await progress(0.9, 'statistics');
-    const geometry: Geometry = { size: volume.size, spacing: volume.spacing, origin: volume.origin, direction: volume.direction };
+    await progress(0.9, JobStage.Statistics, 'statistics');
+    const geometry = geometryOf(volume);
     const stats = labelStatistics(result.labels, volume.data, geometry, organIds);
     const organs: Partial<Record<Organ, OrganResult>> = {};
     for (const organ of params.organs) {
@@ -83,12 +89,12 @@ export class SegmentationJobHandler implements JobRunner<SegmentationParams, Seg
       }
     }
 
-    await progress(0.95, 'writing outputs');
+    await progress(0.95, JobStage.Writing, 'writing outputs');
     const started = performance.now();
-    await writeLabelMap(this.storage.file(jobId, 'labels.nii.gz'), result.labels, geometry);
+    await writeLabelMap(this.storage.output(jobId, 'labels.nii.gz'), result.labels, geometry);
     const organList = params.organs.map((name) => ({ id: cascade.labels.get(name)!, name }));
     const png = await renderPreview(result.canonical.image, result.canonical.labels, result.canonical.shape, result.canonical.spacing, organList);
-    await fs.writeFile(this.storage.file(jobId, 'preview.png'), png);
+    await fs.writeFile(this.storage.output(jobId, 'preview.png'), png);
     result.timingsMs.outputs = Math.round(performance.now() - started);
     this.logger.log(`job ${jobId}: segmented ${volume.size.join('×')} in ${Object.values(result.timingsMs).reduce((a, b) => a + b, 0)} ms`);
 

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
-import { VolumeError, VolumeFormat } from './volume-io.js';
+import { VolumeError } from './volume-error.js';
+import { VolumeFormat } from './volume-io.js';
 
 /** First bytes of a file, through gunzip when it is gzip-compressed. */
 async function head(file: string, bytes: number, gzipped: boolean): Promise<Buffer> {

@@ -1,3 +1,4 @@
+export * from './geometry.js';
 export * from './kernels/components.js';
 export * from './kernels/distance.js';
 export * from './kernels/grid.js';
@@ -6,3 +7,4 @@ export * from './kernels/resample.js';
 export * from './kernels/statistics.js';
 export * from './volume-io.js';
 export * from './header-peek.js';
+export * from './volume-error.js';

@@ -5,19 +5,8 @@ import { readImageNode, writeImageNode } from '@itk-wasm/image-io';
 import { unzipSync } from 'fflate';
 import type { Image } from 'itk-wasm';
 import type { NumericArray } from './kernels/grid.js';
-import type { Geometry } from './kernels/statistics.js';
-
-/** Why a volume cannot be used, in words a researcher can act on; `status` is the HTTP answer. */
-export class VolumeError extends Error {
-  constructor(
-    readonly status: 400 | 413 | 415 | 422,
-    readonly problem: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
+import type { Geometry } from './geometry.js';
+import { VolumeError } from './volume-error.js';
 
 export enum VolumeFormat {
   Nifti = 'nifti',
@@ -52,7 +41,7 @@ export function formatFromFileName(name: string): VolumeFormat {
 
 export type Volume = Geometry & { data: NumericArray; componentType: string };
 
-function geometryOf(image: Image): Geometry {
+function imageGeometry(image: Image): Geometry {
   return {
     size: [image.size[0], image.size[1], image.size[2]],
     spacing: [image.spacing[0], image.spacing[1], image.spacing[2]],
@@ -73,7 +62,7 @@ export function checkHeader(image: Image, maxVoxels: number): Geometry {
     throw new VolumeError(422, 'unsupported-pixel-type', `Pixels are ${pixelType} with ${components} components; a scalar (one value per voxel) CT is required`);
   }
   if (!SCALAR_TYPES.has(componentType)) throw new VolumeError(422, 'unsupported-pixel-type', `Pixel component type ${componentType} is not supported`);
-  const g = geometryOf(image);
+  const g = imageGeometry(image);
   const voxels = g.size[0] * g.size[1] * g.size[2];
   if (g.size.some((n) => !(n >= 1))) throw new VolumeError(422, 'empty-volume', `The volume has size ${g.size.join('×')}`);
   if (voxels > maxVoxels) {

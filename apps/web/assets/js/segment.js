@@ -3,22 +3,22 @@
 import { getBlob, getJson, saveBlob, uploadForm } from './api.js';
 import { $, el, fileDropZone, formatBytes, formatMs, formatNumber, showError } from './dom.js';
 import { readNifti } from './nifti.js';
-import { ORGAN_COLOURS, SliceViewer } from './viewer.js';
+import { ORGANS, ORGAN_LABELS, organColour } from './organs.js';
+import { SliceViewer } from './viewer.js';
 
 const POLL_MS = 1000;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
-const ORGANS = ['liver', 'spleen', 'pancreas'];
 
-/** Pipeline steps as the worker reports them in `stage` (see libs/segmentation). */
+/** Pipeline steps by the stage codes the worker reports in `stageCode` (JobStage in libs/jobs). */
 const STEPS = [
-  { label: 'Queued', test: (s) => s.status === 'queued' },
-  { label: 'Reading the volume', test: (s) => /^reading/.test(s.stage ?? '') },
-  { label: 'Stage 1: coarse segmentation', test: (s) => /^stage 1/.test(s.stage ?? '') },
-  { label: 'Stage 2: fine tiles', test: (s) => /^stage 2|candidate/.test(s.stage ?? ''), skippedWhen: (s) => s.fast },
-  { label: 'Post-processing', test: (s) => /^post/.test(s.stage ?? '') },
-  { label: 'Statistics', test: (s) => /^statistics/.test(s.stage ?? '') },
-  { label: 'Writing outputs', test: (s) => /^writing/.test(s.stage ?? '') },
-  { label: 'Done', test: (s) => s.status === 'succeeded' },
+  { label: 'Queued', codes: ['queued', 'retrying', 'starting'] },
+  { label: 'Reading the volume', codes: ['reading'] },
+  { label: 'Stage 1: coarse segmentation', codes: ['stage1'] },
+  { label: 'Stage 2: fine tiles', codes: ['candidate-region', 'stage2'], skippedWhen: (s) => s.fast },
+  { label: 'Post-processing', codes: ['post-processing'] },
+  { label: 'Statistics', codes: ['statistics'] },
+  { label: 'Writing outputs', codes: ['writing'] },
+  { label: 'Done', codes: ['done'] },
 ];
 
 const isNifti = (name) => /\.nii(\.gz)?$/i.test(name);
@@ -226,7 +226,7 @@ export class SegmentationPage {
     $('#job-progress').value = s.progress;
     const text = `${s.status[0].toUpperCase()}${s.status.slice(1)}${s.stage && s.status === 'running' ? ` — ${s.stage}` : ''} (${Math.round(s.progress * 100)}%)`;
     if ($('#job-text').textContent !== text) $('#job-text').textContent = text;
-    const current = STEPS.findIndex((step) => step.test(s));
+    const current = STEPS.findIndex((step) => step.codes.includes(s.stageCode));
     const items = STEPS.map((step, index) => {
       const skipped = step.skippedWhen?.(s);
       const done = s.status === 'succeeded' || (current >= 0 && index < current);
@@ -334,7 +334,7 @@ export class SegmentationPage {
     } else {
       imageNote = 'The image was not uploaded from this tab: the overlay is shown on black; the server preview below shows it on the CT.';
     }
-    const organs = s.organs.map((name) => ({ name, label: s.results?.[name]?.label ?? ORGANS.indexOf(name) + 1 }));
+    const organs = s.organs.map((name) => ({ name, label: s.results?.[name]?.label ?? ORGAN_LABELS[name] }));
     const direction = s.geometry?.direction ?? [1, 0, 0, 0, 1, 0, 0, 0, 1];
     const spacing = s.geometry?.spacing ?? labels.pixdim.map((p) => Math.abs(p) || 1);
     this.viewer = new SliceViewer(views, { labels: labels.data, image, dims: size, spacing, direction, organs });
@@ -347,7 +347,7 @@ export class SegmentationPage {
 
 function swatch(organ) {
   const span = el('span', { className: 'swatch', 'aria-hidden': 'true' });
-  const [r, g, b] = ORGAN_COLOURS[organ] ?? [255, 0, 255];
+  const [r, g, b] = organColour(organ);
   span.style.backgroundColor = `rgb(${r}, ${g}, ${b})`;
   return span;
 }

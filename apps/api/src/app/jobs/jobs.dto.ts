@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { type Job, JobStatus } from '@lumen/database';
-import { JobKind } from '@lumen/jobs';
+import { JobKind, JobStage, jobStage } from '@lumen/jobs';
 
 export class JobTimingsDto {
   @ApiPropertyOptional({ description: 'Milliseconds between creation and the start of the last attempt', example: 42, nullable: true })
@@ -20,8 +20,10 @@ export class JobDto {
   status: JobStatus;
   @ApiProperty({ minimum: 0, maximum: 1, example: 0.35 })
   progress: number;
-  @ApiPropertyOptional({ example: 'stage 2: tile 12/40', nullable: true })
+  @ApiPropertyOptional({ example: 'stage 2: tile 12/40', nullable: true, description: 'The current stage in words' })
   stage: string | null;
+  @ApiProperty({ enum: JobStage, enumName: 'JobStage', example: JobStage.Stage2, description: 'The current stage as a code (stable, unlike `stage`)' })
+  stageCode: JobStage;
   @ApiProperty({ type: 'object', additionalProperties: true, example: { durationMs: 1000 } })
   params: unknown;
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Present once succeeded' })
@@ -53,6 +55,7 @@ export class JobDto {
       status: job.status,
       progress: job.progress,
       stage: job.stage,
+      stageCode: jobStage(job.stageCode),
       params: job.params,
       result: job.result,
       error: job.error,

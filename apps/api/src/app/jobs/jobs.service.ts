@@ -1,6 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { type Principal, ProblemException, canSee } from '@lumen/http';
-import { type JobKind, JobsService } from '@lumen/jobs';
+import { type JobParams, JobsService, type TypedJobKind } from '@lumen/jobs';
 import { JobDto, type JobPageDto, type ListJobsQueryDto } from './jobs.dto.js';
 
 @Injectable()
@@ -28,7 +28,7 @@ export class JobsApiService {
     return JobDto.from(await this.jobs.cancel(await this.visibleJob(principal, id)));
   }
 
-  async create(principal: Principal, kind: JobKind, params: Record<string, unknown>): Promise<JobDto> {
+  async create<K extends TypedJobKind>(principal: Principal, kind: K, params: JobParams<K>): Promise<JobDto> {
     return JobDto.from(await this.jobs.enqueue(kind, principal.name, params));
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { JobStatus } from '@lumen/database';
+import { JobStage } from '@lumen/jobs';
 import { Organ } from '@lumen/segmentation';
 
 export class SegmentationUploadDto {
@@ -61,8 +62,10 @@ export class SegmentationDto {
   status: JobStatus;
   @ApiProperty({ example: 0.62 })
   progress: number;
-  @ApiPropertyOptional({ example: 'stage 2: tile 12/40', nullable: true })
+  @ApiPropertyOptional({ example: 'stage 2: tile 12/40', nullable: true, description: 'The current stage in words' })
   stage: string | null;
+  @ApiProperty({ enum: JobStage, enumName: 'JobStage', example: JobStage.Stage2, description: 'The current stage as a code (stable, unlike `stage`)' })
+  stageCode: JobStage;
   @ApiProperty({ enum: Organ, enumName: 'Organ', isArray: true })
   organs: Organ[];
   @ApiProperty({ example: false })

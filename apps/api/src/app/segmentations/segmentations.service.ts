@@ -4,21 +4,21 @@ import path from 'node:path';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CONFIG, type LumenConfig } from '@lumen/config';
-import { type Job, JobStatus } from '@lumen/database';
+import { JobStatus } from '@lumen/database';
 import { type MultipartBody, type Principal, ProblemException, type UploadedFile, canSee, receiveMultipart } from '@lumen/http';
 import { ModelRegistry } from '@lumen/inference';
-import { JobKind, JobsService } from '@lumen/jobs';
-import { Organ, type SegmentationParams, SegmentationStorage, type SegmentationResult, servedCascade } from '@lumen/segmentation';
+import { JobKind, JobsService, type TypedJob } from '@lumen/jobs';
+import { ORGAN_LABELS, Organ, type SegmentationOutput, type SegmentationParams, SegmentationStorage, servedCascade } from '@lumen/segmentation';
 import {
   VolumeError,
   VolumeFormat,
+  assertSameGrid,
   checkDeclaredSize,
   checkSliceSpacing,
   chooseSeries,
-  extensionOf,
   extractDicomZip,
   formatFromFileName,
-  gridDifferences,
+  geometryOf,
   groupDicomSeries,
   readDicomSeries,
   readVolumeHeader,
@@ -27,7 +27,7 @@ import {
 import type { SegmentationDto } from './segmentations.dto.js';
 
 const FIELDS = new Set(['referenceLabels', 'organs', 'fast', 'seriesUid']);
-const DEFAULT_REFERENCE_LABELS: Record<Organ, number> = { [Organ.liver]: 1, [Organ.spleen]: 2, [Organ.pancreas]: 3 };
+type SegmentationJob = TypedJob<JobKind.Segmentation>;
 
 function invalid(detail: string, field?: string): ProblemException {
   return new ProblemException(HttpStatus.BAD_REQUEST, 'invalid-request', detail, field ? { errors: [{ field, message: detail }] } : {});
@@ -52,7 +52,7 @@ function parseOrgans(value: string | undefined): Organ[] {
 }
 
 function parseReferenceLabels(value: string | undefined): Partial<Record<Organ, number>> {
-  if (value === undefined || value.trim() === '') return DEFAULT_REFERENCE_LABELS;
+  if (value === undefined || value.trim() === '') return ORGAN_LABELS;
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -89,7 +89,7 @@ export class SegmentationsService {
    * Streams the upload to disk, checks the header (and the DICOM series) before anything is
    * queued, then queues the job. Anything that fails leaves no file behind.
    */
-  async create(principal: Principal, request: FastifyRequest): Promise<Job> {
+  async create(principal: Principal, request: FastifyRequest): Promise<SegmentationJob> {
     try {
       servedCascade(this.registry);
     } catch (error) {
@@ -102,7 +102,6 @@ export class SegmentationsService {
       fileFields: ['image', 'reference'],
     });
     const jobId = randomUUID();
-    const jobDir = this.storage.jobDir(jobId);
     try {
       const unknown = Object.keys(upload.fields).filter((f) => !FIELDS.has(f));
       if (unknown.length) throw invalid(`unknown field(s) ${unknown.join(', ')}; accepted: image, reference, ${[...FIELDS].join(', ')}`);
@@ -118,26 +117,23 @@ export class SegmentationsService {
       if (upload.fields.referenceLabels && !referenceFile) throw invalid('referenceLabels was given without a reference file', 'referenceLabels');
       for (const f of upload.files) if (f.size === 0) throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'empty-file', `The "${f.field}" file is empty`);
 
-      fs.mkdirSync(jobDir, { recursive: true });
-      const input = await this.storeInput(image, jobDir, upload.fields.seriesUid);
+      await this.storage.create(jobId);
+      const input = await this.storeInput(image, jobId, upload.fields.seriesUid);
       let reference: SegmentationParams['reference'];
       if (referenceFile) {
         const format = formatFromFileName(referenceFile.clientName);
         if (format === VolumeFormat.DicomZip) throw new VolumeError(415, 'unsupported-reference-format', 'The reference must be a label map file (.nii, .nii.gz, .nrrd, .mha), not a zip');
-        const file = `reference${extensionOf(format)}`;
-        fs.renameSync(referenceFile.path, path.join(jobDir, file));
-        await this.checkFile(path.join(jobDir, file), format);
-        const geometry = await readVolumeHeader(path.join(jobDir, file), this.config.segmentationMaxVoxels);
-        if (input.format !== VolumeFormat.DicomZip) {
-          const differences = gridDifferences(input.geometry, geometry);
-          if (differences.length) throw new VolumeError(422, 'reference-grid-mismatch', `The reference is on another grid than the image: ${differences.join('; ')}`);
-        }
-        reference = { format, file, labels: referenceLabels };
+        const file = this.storage.upload(jobId, 'reference', format);
+        fs.renameSync(referenceFile.path, file.path);
+        await this.checkFile(file.path, format);
+        const geometry = await readVolumeHeader(file.path, this.config.segmentationMaxVoxels);
+        if (input.format !== VolumeFormat.DicomZip) assertSameGrid(input.geometry, geometry);
+        reference = { format, file: file.name, labels: referenceLabels };
       }
       const params: SegmentationParams = { input, reference, organs, fast };
-      return await this.jobs.enqueue(JobKind.Segmentation, principal.name, params as unknown as Record<string, unknown>, jobId);
+      return await this.jobs.enqueue(JobKind.Segmentation, principal.name, params, jobId);
     } catch (error) {
-      await fs.promises.rm(jobDir, { recursive: true, force: true });
+      await this.storage.remove(jobId);
       if (error instanceof VolumeError) throw asProblem(error);
       throw error;
     } finally {
@@ -145,18 +141,17 @@ export class SegmentationsService {
     }
   }
 
-  private async storeInput(image: UploadedFile, jobDir: string, seriesUid: string | undefined): Promise<SegmentationParams['input']> {
+  private async storeInput(image: UploadedFile, jobId: string, seriesUid: string | undefined): Promise<SegmentationParams['input']> {
     const format = formatFromFileName(image.clientName);
     if (format !== VolumeFormat.DicomZip) {
       if (seriesUid) throw invalid('seriesUid applies only to a DICOM zip', 'seriesUid');
-      const file = `input${extensionOf(format)}`;
-      fs.renameSync(image.path, path.join(jobDir, file));
-      await this.checkFile(path.join(jobDir, file), format);
-      const geometry = await readVolumeHeader(path.join(jobDir, file), this.config.segmentationMaxVoxels);
-      return { format, file, clientFileName: image.clientName, geometry };
+      const file = this.storage.upload(jobId, 'input', format);
+      fs.renameSync(image.path, file.path);
+      await this.checkFile(file.path, format);
+      const geometry = await readVolumeHeader(file.path, this.config.segmentationMaxVoxels);
+      return { format, file: file.name, clientFileName: image.clientName, geometry };
     }
-    const dicomDir = path.join(jobDir, 'dicom');
-    const files = extractDicomZip(image.path, dicomDir, { maxEntries: 10_000, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
+    const files = extractDicomZip(image.path, this.storage.dicomDir(jobId), { maxEntries: 10_000, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
     const series = chooseSeries(await groupDicomSeries(files), seriesUid);
     checkSliceSpacing(series.tags);
     const chosen = new Set(series.files);
@@ -164,10 +159,10 @@ export class SegmentationsService {
     const volume = await readDicomSeries(series.files, this.config.segmentationMaxVoxels);
     return {
       format,
-      dicomFiles: series.files.map((f) => path.relative(jobDir, f)),
+      dicomFiles: series.files.map((f) => this.storage.relative(jobId, f)),
       seriesUid: series.seriesUid,
       clientFileName: image.clientName,
-      geometry: { size: volume.size, spacing: volume.spacing, origin: volume.origin, direction: volume.direction },
+      geometry: geometryOf(volume),
     };
   }
 
@@ -177,9 +172,9 @@ export class SegmentationsService {
     if (format === VolumeFormat.NiftiGz) await verifyGzip(file);
   }
 
-  async find(principal: Principal, id: string): Promise<Job> {
-    const job = await this.jobs.find(id);
-    if (!job || job.kind !== JobKind.Segmentation || !canSee(principal, job.owner)) {
+  async find(principal: Principal, id: string): Promise<SegmentationJob> {
+    const job = await this.jobs.findOf(JobKind.Segmentation, id);
+    if (!job || !canSee(principal, job.owner)) {
       throw new ProblemException(HttpStatus.NOT_FOUND, 'segmentation-not-found', `No segmentation ${id}`);
     }
     return job;
@@ -193,29 +188,29 @@ export class SegmentationsService {
   }
 
   /** A finished job's output file, or 409 while it is not (yet) succeeded. */
-  async outputFile(principal: Principal, id: string, name: 'labels.nii.gz' | 'preview.png'): Promise<string> {
+  async outputFile(principal: Principal, id: string, name: SegmentationOutput): Promise<string> {
     const job = await this.find(principal, id);
     if (job.status !== JobStatus.succeeded) {
       throw new ProblemException(HttpStatus.CONFLICT, 'segmentation-not-finished', `Segmentation ${id} is ${job.status}; outputs exist once it has succeeded`);
     }
-    const file = this.storage.file(id, name);
+    const file = this.storage.output(id, name);
     if (!fs.existsSync(file)) throw new ProblemException(HttpStatus.NOT_FOUND, 'output-missing', `The ${name} of segmentation ${id} is gone`);
     return file;
   }
 
-  toDto(job: Job): SegmentationDto {
-    const params = job.params as unknown as SegmentationParams;
-    const result = job.result as unknown as SegmentationResult | null;
+  toDto(job: SegmentationJob): SegmentationDto {
+    const { params, result } = job;
     return {
       id: job.id,
       status: job.status,
       progress: job.progress,
       stage: job.stage,
+      stageCode: job.stageCode,
       organs: params.organs,
       fast: params.fast,
       fileName: params.input.clientFileName,
       geometry: result?.input.geometry ?? params.input.geometry ?? null,
-      results: (result?.organs as SegmentationDto['results']) ?? null,
+      results: result?.organs ?? null,
       dice: result?.dice ?? null,
       timingsMs: result?.timingsMs ?? null,
       stage2: result?.stage2 ?? null,

@@ -38,8 +38,12 @@ function pageHeaders(reply: FastifyReply, csp: string): void {
   reply.header('referrer-policy', 'no-referrer');
 }
 
-/** GET / → index.html; GET /assets/* → apps/web/assets. Nothing else under apps/web is reachable. */
-export async function registerWebPage(fastify: FastifyInstance, root: string, csp: string): Promise<void> {
+/**
+ * GET / → index.html; GET /assets/* → apps/web/assets, except the `generated` modules (path under
+ * /assets/ → JavaScript source) the API builds from the libraries. Nothing else under apps/web is
+ * reachable.
+ */
+export async function registerWebPage(fastify: FastifyInstance, root: string, csp: string, generated: Record<string, string> = {}): Promise<void> {
   await fastify.register(async (scope) => {
     await scope.register(fastifyStatic, {
       root: path.join(root, 'assets'),
@@ -50,6 +54,12 @@ export async function registerWebPage(fastify: FastifyInstance, root: string, cs
       cacheControl: false,
       setHeaders: (reply: FastifyReply) => pageHeaders(reply, csp),
     });
+    for (const [file, source] of Object.entries(generated)) {
+      scope.get(`/assets/${file}`, (_request, reply) => {
+        pageHeaders(reply, csp);
+        return reply.type('text/javascript; charset=utf-8').send(source);
+      });
+    }
     scope.get('/', (_request, reply) => {
       pageHeaders(reply, csp);
       return reply.type('text/html; charset=utf-8').sendFile('index.html', root);

@@ -1,6 +1,7 @@
 import { Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { organsBrowserModule } from '@lumen/segmentation';
 import { WEB_CONTENT_SECURITY_POLICY, findWebRoot, registerWebPage } from './web-page.js';
 
 /**
@@ -24,7 +25,7 @@ export class WebModule implements OnModuleInit {
       return;
     }
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    await registerWebPage(fastify, root, WEB_CONTENT_SECURITY_POLICY);
+    await registerWebPage(fastify, root, WEB_CONTENT_SECURITY_POLICY, { 'js/organs.js': organsBrowserModule() });
     this.logger.log(`web page at / (from ${root})`);
   }
 }
