@@ -184,6 +184,9 @@ describe('web page (real service, real browser)', () => {
     expect(await page.evaluate(() => document.querySelector('#upload-progress').value)).toBe(100);
     expect(await page.textContent('#upload-text')).toContain(segmentationId);
     await page.waitForSelector('#job:not([hidden])');
+    // The steps follow the job's stage codes: while stage 2 runs, the three steps before it are done.
+    await page.waitForFunction(() => document.querySelector('#job-stages li.current')?.textContent?.startsWith('Stage 2: fine tiles'), undefined, { timeout: 280_000 });
+    expect(await page.$$eval('#job-stages li.done', (items) => items.map((i) => i.firstChild?.textContent))).toEqual(['Queued', 'Reading the volume', 'Stage 1: coarse segmentation']);
     await screenshot(page, 'web-segmentation-progress.png');
 
     await page.waitForSelector('#view-axial-canvas', { timeout: 280_000 });
