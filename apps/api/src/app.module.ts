@@ -4,6 +4,7 @@ import { DatabaseModule } from '@lumen/database';
 import { HttpModule } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
+import { CollectionsApiModule } from './app/collections/collections.module.js';
 import { HashingApiModule } from './app/hash/hash.module.js';
 import { HealthController } from './app/health/health.controller.js';
 import { HypergraphApiModule } from './app/hypergraph/hypergraph.module.js';
@@ -18,7 +19,7 @@ export class AppModule {
   static forRoot(config: LumenConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, SegmentationsApiModule, WebModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, CollectionsApiModule, SegmentationsApiModule, WebModule],
       controllers: [HealthController, ModelsController, MetricsController],
     };
   }

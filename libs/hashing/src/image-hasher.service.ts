@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { type LoadedModel, MicroBatcher, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
@@ -5,6 +6,9 @@ import { type ImagePreprocessing, imageToTensor, readPreprocessing } from './ima
 import { codeBytes, packSigns } from './kernels/codes.js';
 
 export const HASHING_TASK = 'image-hashing';
+
+/** Largest single image accepted (a 40 MP JPEG is far smaller); UPLOAD_MAX_BYTES can lower it. */
+export const IMAGE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Largest batch sent to ONNX Runtime at once (bigger batches gain little on CPU). */
 export const HASH_BATCH_MAX = 64;
@@ -20,6 +24,18 @@ export type HashingModel = {
   /** mAP@ALL measured at training time (card metrics), when the card has it. */
   mapAtAll: number | null;
 };
+
+/** No served model can answer: the bit length asked for is not served (400), or none is loaded (503). */
+export class HashingModelError extends Error {
+  constructor(
+    readonly status: 400 | 409 | 503,
+    readonly problem: 'unsupported-bits' | 'model-unavailable' | 'model-version-changed',
+    message: string,
+    readonly details: { errors?: { field: string; message: string }[] } = {},
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Turns images into packed binary codes with the registry's `image-hashing` models. Concurrent
@@ -65,6 +81,17 @@ export class ImageHasher {
     return models.find((m) => m.bits === 64) ?? models[models.length - 1];
   }
 
+  /** The served model for `bits` (the default model when undefined), else a HashingModelError naming what is served. */
+  servedModel(bits?: number): HashingModel {
+    const model = this.modelFor(bits);
+    if (model) return model;
+    const served = this.models().map((m) => m.bits);
+    if (!served.length) throw new HashingModelError(503, 'model-unavailable', 'No image-hashing model is loaded');
+    throw new HashingModelError(400, 'unsupported-bits', `No model for ${bits} bits; served: ${served.join(', ')}`, {
+      errors: [{ field: 'bits', message: `bits must be one of ${served.join(', ')}` }],
+    });
+  }
+
   /** A model by name when it is loaded and ready. */
   model(name: string): HashingModel | undefined {
     return this.models().find((m) => m.name === name);
@@ -88,6 +115,16 @@ export class ImageHasher {
   /** Decode + encode. */
   async hash(model: HashingModel, bytes: Uint8Array): Promise<Uint8Array> {
     return this.encode(model, await this.preprocess(model, bytes));
+  }
+
+  /** Decodes and preprocesses the image in `file` (an upload on disk). */
+  async preprocessFile(model: HashingModel, file: string): Promise<Float32Array> {
+    return this.preprocess(model, new Uint8Array(await fs.readFile(file)));
+  }
+
+  /** Decode + encode the image in `file`. */
+  async hashFile(model: HashingModel, file: string): Promise<Uint8Array> {
+    return this.encode(model, await this.preprocessFile(model, file));
   }
 
   private async runBatch(model: HashingModel, tensors: Float32Array[]): Promise<Uint8Array[]> {

@@ -1,6 +1,7 @@
 export * from './auth.js';
 export * from './http.module.js';
 export * from './logger.js';
+export * from './multipart-form.js';
 export * from './problem.filter.js';
 export * from './problem.js';
 export * from './validation.js';

@@ -1,5 +1,21 @@
-import { HttpStatus, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { HttpStatus, type Type, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { ProblemException } from './problem.js';
+
+/** One field at fault, as problem+json lists it in `errors[]`. */
+export type FieldError = { field?: string; message: string };
+
+/**
+ * The 400 `invalid-request` problem: every validation failure of the API is built here, so the
+ * body is the same whether a DTO, a multipart form or a service found the fault.
+ */
+export function invalidRequest(errors: FieldError[], options: { detail?: string; extensions?: Record<string, unknown> } = {}): ProblemException {
+  return new ProblemException(HttpStatus.BAD_REQUEST, 'invalid-request', options.detail ?? errors.map((e) => e.message).join('; '), { errors, ...options.extensions });
+}
+
+/** A 400 `invalid-request` naming one field. */
+export function invalidField(field: string, message: string): ProblemException {
+  return invalidRequest([{ field, message }]);
+}
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
   return errors.flatMap((error) => {
@@ -15,9 +31,26 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    exceptionFactory: (errors) => {
-      const list = flatten(errors);
-      return new ProblemException(HttpStatus.BAD_REQUEST, 'invalid-request', list.map((e) => e.message).join('; '), { errors: list });
-    },
+    exceptionFactory: (errors) => invalidRequest(flatten(errors)),
   });
+}
+
+/**
+ * Validates a plain object with a DTO's rules and the same 400 answer as a JSON body: unknown
+ * fields are refused, values are converted by the DTO's class-transformer decorators.
+ */
+export async function validateDto<T extends object>(dto: Type<T>, plain: Record<string, unknown>): Promise<T> {
+  return (await createValidationPipe().transform(plain, { type: 'body', metatype: dto, data: undefined })) as T;
+}
+
+/**
+ * A refusal a domain library raises (VolumeError, ImageRejectedError, CollectionError...):
+ * `status` is its HTTP status, `problem` its slug, `field` the request field at fault if any.
+ */
+export type DomainFailure = Error & { status: number; problem: string; field?: string; details?: Record<string, unknown> };
+
+/** A domain refusal as problem+json; one naming a request field lists it like a validation error. */
+export function domainProblem(error: DomainFailure): ProblemException {
+  const errors = error.field ? { errors: [{ field: error.field, message: error.message }] } : {};
+  return new ProblemException(error.status, error.problem, error.message, { ...error.details, ...errors });
 }

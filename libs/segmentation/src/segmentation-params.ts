@@ -1,4 +1,4 @@
-import type { JobKind } from '@lumen/jobs';
+import type { JobKind, TypedJob } from '@lumen/jobs';
 import type { Geometry, VolumeFormat } from '@lumen/volumes';
 import type { Organ } from './cascade-config.js';
 import type { Stage2Summary } from './cascade.js';
@@ -31,6 +31,9 @@ export type SegmentationResult = {
   timingsMs: Record<string, number>;
   stage2: Stage2Summary | null;
 };
+
+/** A segmentation job record, params and result typed. */
+export type SegmentationJob = TypedJob<JobKind.Segmentation>;
 
 declare module '@lumen/jobs' {
   interface JobPayloads {

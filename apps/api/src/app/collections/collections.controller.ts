@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import { IMAGE_MAX_BYTES } from '@lumen/hashing';
 import { Scope } from '@lumen/config';
-import { CurrentPrincipal, type Principal, RequireScope } from '@lumen/http';
+import { CurrentPrincipal, MultipartForm, type Principal, RequireScope, UploadedForm } from '@lumen/http';
 import { ApiProblemResponses } from '../problem-responses.js';
 import {
   AddImagesFormDto,
@@ -14,13 +14,13 @@ import {
   SearchRequestDto,
   SearchResponseDto,
 } from './collections.dto.js';
-import { CollectionsService } from './collections.service.js';
+import { CollectionsApiService } from './collections.service.js';
 
 @ApiTags('image search')
 @RequireScope(Scope.Search)
 @Controller('collections')
 export class CollectionsController {
-  constructor(private readonly service: CollectionsService) {}
+  constructor(private readonly service: CollectionsApiService) {}
 
   @Post()
   @ApiOperation({ operationId: 'createCollection', summary: 'Create an image collection; its bit length (model) is fixed from now on' })
@@ -61,12 +61,11 @@ export class CollectionsController {
     operationId: 'addImages',
     summary: 'Hash and add images; each file gets its own result (id and code, the existing id for a duplicate, or an error)',
   })
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ type: AddImagesFormDto })
+  @MultipartForm(AddImagesFormDto, { maxFileBytes: IMAGE_MAX_BYTES })
   @ApiOkResponse({ type: AddImagesResponseDto })
   @ApiProblemResponses(400, 401, 403, 404, 409, 413, 415, 503)
-  addImages(@Param('id', new ParseUUIDPipe()) id: string, @Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<AddImagesResponseDto> {
-    return this.service.addImages(principal, id, request);
+  addImages(@Param('id', new ParseUUIDPipe()) id: string, @UploadedForm() form: AddImagesFormDto, @CurrentPrincipal() principal: Principal): Promise<AddImagesResponseDto> {
+    return this.service.addImages(principal, id, form);
   }
 
   @Delete(':id/images/:imageId')
@@ -88,6 +87,7 @@ export class CollectionsController {
     operationId: 'searchCollection',
     summary: 'Nearest images by Hamming distance: JSON with imageId or code, or multipart with an image (k, maxDistance, filter in both)',
   })
+  @MultipartForm(SearchFormDto, { maxFileBytes: IMAGE_MAX_BYTES, orJson: true })
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiExtraModels(SearchRequestDto, SearchFormDto)
   @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(SearchRequestDto) }, { $ref: getSchemaPath(SearchFormDto) }] } })
@@ -96,9 +96,9 @@ export class CollectionsController {
   search(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: SearchRequestDto,
-    @Req() request: FastifyRequest,
+    @UploadedForm() form: SearchFormDto | undefined,
     @CurrentPrincipal() principal: Principal,
   ): Promise<SearchResponseDto> {
-    return this.service.search(principal, id, request, body);
+    return this.service.search(principal, id, body, form);
   }
 }

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsHexadecimal, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsArray, IsHexadecimal, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { type Collection, IMAGES_PER_REQUEST_MAX, type ImageUploadResult, ImageUploadOutcome, type SearchResult } from '@lumen/collections';
+import { type CrossCheckedForm, type FieldError, FormFile, JsonFormField, type UploadedFile, problemType } from '@lumen/http';
+import { ModelRefDto } from '../model-ref.dto.js';
 
 export const SEARCH_K_MAX = 100_000;
 
@@ -19,13 +22,6 @@ export class CreateCollectionDto {
   bits?: number;
 }
 
-export class CollectionModelDto {
-  @ApiProperty({ example: 'hash-cifar10-64bit' })
-  name: string;
-  @ApiProperty({ example: '1' })
-  version: string;
-}
-
 export class CollectionDto {
   @ApiProperty({ format: 'uuid', example: '5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c' })
   id: string;
@@ -33,8 +29,8 @@ export class CollectionDto {
   name: string;
   @ApiProperty({ example: 64 })
   bits: number;
-  @ApiProperty({ type: CollectionModelDto })
-  model: CollectionModelDto;
+  @ApiProperty({ type: ModelRefDto })
+  model: ModelRefDto;
   @ApiProperty({ example: 1250, description: 'Images in the collection' })
   count: number;
   @ApiProperty({ example: 'app', description: 'Name of the API key that owns it' })
@@ -43,6 +39,20 @@ export class CollectionDto {
   createdAt: string;
   @ApiProperty({ example: { self: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c', images: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c/images', search: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c/search' } })
   links: Record<string, string>;
+
+  static from(collection: Collection, count: number): CollectionDto {
+    const self = `/collections/${collection.id}`;
+    return {
+      id: collection.id,
+      name: collection.name,
+      bits: collection.bits,
+      model: ModelRefDto.from({ name: collection.modelName, version: collection.modelVersion }),
+      count,
+      owner: collection.owner,
+      createdAt: collection.createdAt.toISOString(),
+      links: { self, images: `${self}/images`, search: `${self}/search` },
+    };
+  }
 }
 
 export class CollectionListDto {
@@ -50,20 +60,60 @@ export class CollectionListDto {
   items: CollectionDto[];
 }
 
-/** The multipart form of POST /collections/{id}/images (documentation only). */
-export class AddImagesFormDto {
-  @ApiProperty({ type: 'array', items: { type: 'string', format: 'binary' }, description: `One or more image files (at most 1000): JPEG, PNG, WebP, GIF, AVIF or TIFF` })
-  images: unknown[];
-  @ApiPropertyOptional({ description: 'JSON array, one string or null per file, in file order', example: '["cat-001", null]' })
-  externalIds?: string;
-  @ApiPropertyOptional({ description: 'JSON array, one object or null per file, in file order', example: '[{"label": "cat"}, {"label": "dog"}]' })
-  metadata?: string;
-}
+const EXTERNAL_ID_MAX = 256;
+const METADATA_MAX_BYTES = 16 * 1024;
 
-export enum ImageUploadOutcome {
-  added = 'added',
-  duplicate = 'duplicate',
-  failed = 'failed',
+/** The multipart form of POST /collections/{id}/images. */
+export class AddImagesFormDto implements CrossCheckedForm {
+  @FormFile({
+    description: `One or more image files (at most ${IMAGES_PER_REQUEST_MAX}): JPEG, PNG, WebP, GIF, AVIF or TIFF`,
+    maxCount: IMAGES_PER_REQUEST_MAX,
+    required: true,
+    missing: { problem: 'missing-image', detail: 'Send at least one image as the multipart file field "images"' },
+  })
+  images: UploadedFile[];
+
+  @ApiPropertyOptional({ type: 'string', description: 'JSON array, one string or null per file, in file order', example: '["cat-001", null]' })
+  @JsonFormField()
+  @IsOptional()
+  @IsArray({ message: 'externalIds must be a JSON array with one entry per file' })
+  externalIds?: unknown[];
+
+  @ApiPropertyOptional({ type: 'string', description: 'JSON array, one object or null per file, in file order', example: '[{"label": "cat"}, {"label": "dog"}]' })
+  @JsonFormField()
+  @IsOptional()
+  @IsArray({ message: 'metadata must be a JSON array with one entry per file' })
+  metadata?: unknown[];
+
+  /** One entry per file, each the right kind, named by position. */
+  crossCheck(): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const [field, values] of [['externalIds', this.externalIds], ['metadata', this.metadata]] as const) {
+      if (values && values.length !== this.images.length) errors.push({ field, message: `${field} has ${values.length} entries for ${this.images.length} file(s)` });
+    }
+    if (errors.length) return errors;
+    this.externalIds?.forEach((value, i) => {
+      if (value !== null && (typeof value !== 'string' || value.length === 0 || value.length > EXTERNAL_ID_MAX)) {
+        errors.push({ field: `externalIds[${i}]`, message: `externalIds[${i}] must be null or a string of 1..${EXTERNAL_ID_MAX} characters` });
+      }
+    });
+    this.metadata?.forEach((value, i) => {
+      if (value === null) return;
+      if (typeof value !== 'object' || Array.isArray(value)) errors.push({ field: `metadata[${i}]`, message: `metadata[${i}] must be null or a JSON object` });
+      else if (JSON.stringify(value).length > METADATA_MAX_BYTES) errors.push({ field: `metadata[${i}]`, message: `metadata[${i}] is larger than ${METADATA_MAX_BYTES} bytes of JSON` });
+    });
+    return errors;
+  }
+
+  /** The externalIds of the files in file order (null where not given). */
+  fileExternalIds(): (string | null)[] {
+    return (this.externalIds as (string | null)[] | undefined) ?? this.images.map(() => null);
+  }
+
+  /** The metadata objects of the files in file order (empty where not given). */
+  fileMetadata(): Record<string, unknown>[] {
+    return this.images.map((_, i) => (this.metadata?.[i] as Record<string, unknown> | null | undefined) ?? {});
+  }
 }
 
 export class ImageUploadErrorDto {
@@ -103,6 +153,16 @@ export class AddImagesResponseDto {
   failed: number;
   @ApiProperty({ type: [ImageUploadResultDto] })
   results: ImageUploadResultDto[];
+
+  static from(results: ImageUploadResult[]): AddImagesResponseDto {
+    const count = (outcome: ImageUploadOutcome) => results.filter((r) => r.outcome === outcome).length;
+    return {
+      added: count(ImageUploadOutcome.added),
+      duplicates: count(ImageUploadOutcome.duplicate),
+      failed: count(ImageUploadOutcome.failed),
+      results: results.map(({ error, ...result }) => ({ ...result, ...(error ? { error: { status: error.status, type: problemType(error.problem), detail: error.detail } } : {}) })),
+    };
+  }
 }
 
 /** Options shared by every way of searching (JSON body or multipart text fields). */
@@ -128,6 +188,7 @@ export class SearchOptionsDto {
     description: 'Metadata equality: every key must equal this scalar value (a JSON text field in multipart)',
     example: { label: 'cat' },
   })
+  @JsonFormField()
   @IsOptional()
   @IsObject()
   filter?: Record<string, unknown>;
@@ -147,16 +208,14 @@ export class SearchRequestDto extends SearchOptionsDto {
   code?: string;
 }
 
-/** Multipart search by an image (documentation only; text fields are validated as SearchOptionsDto). */
-export class SearchFormDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'Query image: JPEG, PNG, WebP, GIF, AVIF or TIFF' })
-  image: unknown;
-  @ApiPropertyOptional({ example: '10' })
-  k?: string;
-  @ApiPropertyOptional({ example: '12' })
-  maxDistance?: string;
-  @ApiPropertyOptional({ description: 'JSON object', example: '{"label":"cat"}' })
-  filter?: string;
+/** Multipart search by an image: the query image and the search options as text fields. */
+export class SearchFormDto extends SearchOptionsDto {
+  @FormFile({
+    description: 'Query image: JPEG, PNG, WebP, GIF, AVIF or TIFF',
+    required: true,
+    missing: { problem: 'missing-image', detail: 'Send the query image as the multipart file field "image" (or JSON with imageId or code)' },
+  })
+  image: UploadedFile;
 }
 
 export class SearchHitDto {
@@ -175,4 +234,9 @@ export class SearchResponseDto {
   results: SearchHitDto[];
   @ApiProperty({ example: 1.7, description: 'Milliseconds spent in the service (decode, encode and search)' })
   tookMs: number;
+
+  /** `started`: performance.now() when the request reached the service. */
+  static from(results: SearchResult[], started: number): SearchResponseDto {
+    return { results, tookMs: Math.round((performance.now() - started) * 100) / 100 };
+  }
 }

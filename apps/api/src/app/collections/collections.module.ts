@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { HashingModule } from '@lumen/hashing';
-import { CollectionIndexes } from './collection-indexes.js';
+import { CollectionsModule } from '@lumen/collections';
 import { CollectionsController } from './collections.controller.js';
-import { CollectionsService } from './collections.service.js';
+import { CollectionsApiService } from './collections.service.js';
 
-@Module({ imports: [HashingModule], controllers: [CollectionsController], providers: [CollectionsService, CollectionIndexes], exports: [CollectionsService] })
+/** Image collections: the /collections routes. */
+@Module({ imports: [CollectionsModule], controllers: [CollectionsController], providers: [CollectionsApiService] })
 export class CollectionsApiModule {}

@@ -1,8 +1,8 @@
-import { Controller, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import { Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scope } from '@lumen/config';
-import { RequireScope } from '@lumen/http';
+import { IMAGE_MAX_BYTES } from '@lumen/hashing';
+import { MultipartForm, RequireScope, UploadedForm } from '@lumen/http';
 import { ApiProblemResponses } from '../problem-responses.js';
 import { HashFormDto, HashResponseDto } from './hash.dto.js';
 import { HashService } from './hash.service.js';
@@ -16,11 +16,10 @@ export class HashController {
   @Post()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ operationId: 'hashImage', summary: 'Binary code of one image (nothing is stored)' })
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ type: HashFormDto })
+  @MultipartForm(HashFormDto, { maxFileBytes: IMAGE_MAX_BYTES })
   @ApiOkResponse({ type: HashResponseDto })
   @ApiProblemResponses(400, 401, 403, 413, 415, 422, 503)
-  hash(@Req() request: FastifyRequest): Promise<HashResponseDto> {
-    return this.service.hash(request);
+  hash(@UploadedForm() form: HashFormDto): Promise<HashResponseDto> {
+    return this.service.hash(form);
   }
 }

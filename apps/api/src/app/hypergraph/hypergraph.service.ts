@@ -1,5 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { ProblemException } from '@lumen/http';
+import { ProblemException, invalidRequest } from '@lumen/http';
 import { type CandidateError, type CandidateNode, CandidateResolver, type HypergraphDataset, HypergraphService } from '@lumen/hypergraph';
 import {
   HypergraphDto,
@@ -115,11 +115,8 @@ export class HypergraphApiService {
       .slice(0, 10)
       .map((e) => e.message)
       .join('; ')}${errors.length > 10 ? `; … (${errors.length} errors in ${what})` : ''}`;
-    throw new ProblemException(
-      malformed ? HttpStatus.BAD_REQUEST : HttpStatus.UNPROCESSABLE_ENTITY,
-      malformed ? 'invalid-request' : 'invalid-hyperedge',
-      detail,
-      { errors: listed, errorCount: errors.length, ...(more ? { truncated: true } : {}) },
-    );
+    const extensions = { errorCount: errors.length, ...(more ? { truncated: true } : {}) };
+    if (malformed) throw invalidRequest(listed, { detail, extensions });
+    throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'invalid-hyperedge', detail, { errors: listed, ...extensions });
   }
 }

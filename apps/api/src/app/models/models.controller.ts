@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { ProblemException } from '@lumen/http';
 import { type LoadedModel, ModelRegistry } from '@lumen/inference';
+import { ModelRefDto } from '../model-ref.dto.js';
 import { ApiProblemResponses } from '../problem-responses.js';
 
 export enum ExecutionProviderName {
@@ -9,11 +10,7 @@ export enum ExecutionProviderName {
   cpu = 'cpu',
 }
 
-export class ModelDto {
-  @ApiProperty({ example: 'hash-cifar10-64bit' })
-  name: string;
-  @ApiProperty({ example: '1' })
-  version: string;
+export class ModelDto extends ModelRefDto {
   @ApiProperty({ example: 'image-hashing' })
   task: string;
   @ApiProperty({ example: true, description: 'Session created and warmed up' })
@@ -25,7 +22,7 @@ export class ModelDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The model card (card.json): inputs, outputs, preprocessing, labels, metrics with their reproduce command, training data' })
   card: Record<string, unknown>;
 
-  static from(model: LoadedModel): ModelDto {
+  static override from(model: LoadedModel): ModelDto {
     return {
       name: model.name,
       version: model.version,

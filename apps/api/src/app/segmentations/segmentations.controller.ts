@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { Scope } from '@lumen/config';
-import { CurrentPrincipal, type Principal, RequireScope } from '@lumen/http';
+import { CurrentPrincipal, MultipartForm, type Principal, RequireScope, UploadedForm } from '@lumen/http';
 import { ApiProblemResponses } from '../problem-responses.js';
 import { SegmentationDto, SegmentationUploadDto } from './segmentations.dto.js';
 import { SegmentationsService } from './segmentations.service.js';
@@ -16,8 +16,7 @@ export class SegmentationsController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiConsumes('multipart/form-data')
-  @ApiBody({ type: SegmentationUploadDto })
+  @MultipartForm(SegmentationUploadDto)
   @ApiOperation({
     operationId: 'createSegmentation',
     summary: 'Upload a CT and queue cascaded organ segmentation (liver, spleen, pancreas)',
@@ -25,8 +24,8 @@ export class SegmentationsController {
   })
   @ApiAcceptedResponse({ type: SegmentationDto })
   @ApiProblemResponses(400, 401, 403, 413, 415, 422, 503)
-  async create(@Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal): Promise<SegmentationDto> {
-    return this.service.toDto(await this.service.create(principal, request));
+  async create(@UploadedForm() form: SegmentationUploadDto, @CurrentPrincipal() principal: Principal): Promise<SegmentationDto> {
+    return SegmentationDto.from(await this.service.create(principal, form));
   }
 
   @Get(':id')
@@ -34,7 +33,7 @@ export class SegmentationsController {
   @ApiOkResponse({ type: SegmentationDto })
   @ApiProblemResponses(400, 401, 403, 404)
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<SegmentationDto> {
-    return this.service.toDto(await this.service.find(principal, id));
+    return SegmentationDto.from(await this.service.find(principal, id));
   }
 
   @Get(':id/labels')

@@ -1,21 +1,88 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, ValidateBy, type ValidationArguments } from 'class-validator';
 import { JobStatus } from '@lumen/database';
+import { FormFile, JsonFormField, type UploadedFile } from '@lumen/http';
 import { JobStage } from '@lumen/jobs';
-import { Organ } from '@lumen/segmentation';
+import { ORGAN_LABELS, Organ, type SegmentationJob } from '@lumen/segmentation';
 
+const ORGANS = Object.values(Organ) as string[];
+
+/** "liver,pancreas" or '["liver","pancreas"]' → a list; anything else is left for the rules below to refuse. */
+function organList({ value }: { value: unknown }): unknown {
+  if (typeof value !== 'string') return value;
+  if (value.trim() === '') return undefined;
+  if (!value.trim().startsWith('[')) return value.split(',').map((s) => s.trim());
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function flag({ value }: { value: unknown }): unknown {
+  return ({ '': undefined, true: true, '1': true, false: false, '0': false } as Record<string, boolean | undefined>)[String(value)] ?? value;
+}
+
+/** Organ names and label ids of a reference label map; the reference file must come with them. */
+function IsReferenceLabels() {
+  return ValidateBy({
+    name: 'isReferenceLabels',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) =>
+        (args?.object as SegmentationUploadDto).reference !== undefined &&
+        Object.entries(value as object).every(([organ, id]) => ORGANS.includes(organ) && Number.isInteger(id) && (id as number) >= 0 && (id as number) <= 65535),
+      defaultMessage: (args?: ValidationArguments) =>
+        (args?.object as SegmentationUploadDto).reference === undefined
+          ? 'referenceLabels was given without a reference file'
+          : `referenceLabels must map organs (${ORGANS.join(', ')}) to integer label ids 0..65535`,
+    },
+  });
+}
+
+/** The multipart form of POST /segmentations. */
 export class SegmentationUploadDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The CT: .nii, .nii.gz, .nrrd, .mha, or a .zip of one DICOM series' })
-  image: unknown;
-  @ApiPropertyOptional({ type: 'string', format: 'binary', description: 'A label map on the same grid (.nii, .nii.gz, .nrrd, .mha): Dice per organ is reported' })
-  reference?: unknown;
-  @ApiPropertyOptional({ description: 'JSON object organ → label id in the reference (default {"liver":1,"spleen":2,"pancreas":3})', example: '{"liver":5,"spleen":1,"pancreas":7}' })
-  referenceLabels?: string;
-  @ApiPropertyOptional({ description: 'Organs to segment: JSON array or comma-separated (default all)', example: 'liver,pancreas' })
-  organs?: string;
-  @ApiPropertyOptional({ description: 'Stage 1 only (coarse, fast)', example: 'false' })
-  fast?: string;
+  @FormFile({ description: 'The CT: .nii, .nii.gz, .nrrd, .mha, or a .zip of one DICOM series', required: true })
+  image: UploadedFile;
+
+  @FormFile({ description: 'A label map on the same grid (.nii, .nii.gz, .nrrd, .mha): Dice per organ is reported' })
+  reference?: UploadedFile;
+
+  @ApiPropertyOptional({ type: 'string', description: 'JSON object organ → label id in the reference (default {"liver":1,"spleen":2,"pancreas":3})', example: '{"liver":5,"spleen":1,"pancreas":7}' })
+  @JsonFormField()
+  @IsOptional()
+  @IsObject({ message: 'referenceLabels must be a JSON object such as {"liver":5,"spleen":1,"pancreas":7}' })
+  @IsReferenceLabels()
+  referenceLabels?: Partial<Record<Organ, number>>;
+
+  @ApiPropertyOptional({ type: 'string', description: 'Organs to segment: JSON array or comma-separated (default all)', example: 'liver,pancreas' })
+  @Transform(organList)
+  @IsOptional()
+  @IsArray({ message: 'organs must be a JSON array or a comma-separated list' })
+  @ArrayMinSize(1, { message: 'organs must list at least one organ' })
+  @IsIn(ORGANS, { each: true, message: ({ value }) => `unknown organ(s) ${[value].flat().filter((o) => !ORGANS.includes(o as string)).join(', ')}; choose from ${ORGANS.join(', ')}` })
+  organs?: Organ[];
+
+  @ApiPropertyOptional({ type: 'string', description: 'Stage 1 only (coarse, fast)', example: 'false' })
+  @Transform(flag)
+  @IsOptional()
+  @IsBoolean({ message: 'fast must be true or false' })
+  fast?: boolean;
+
   @ApiPropertyOptional({ description: 'For a zip holding several DICOM series: the SeriesInstanceUID to segment' })
+  @IsOptional()
+  @IsString()
   seriesUid?: string;
+
+  /** The organs asked for, each once (all when not given). */
+  organList(): Organ[] {
+    return this.organs ? [...new Set(this.organs)] : (Object.values(Organ) as Organ[]);
+  }
+
+  /** organ → label id in the reference (the default numbering when not given). */
+  labels(): Partial<Record<Organ, number>> {
+    return this.referenceLabels ?? ORGAN_LABELS;
+  }
 }
 
 export class GeometryDto {
@@ -88,4 +155,31 @@ export class SegmentationDto {
   error: unknown;
   @ApiProperty({ example: { self: '/segmentations/…', job: '/jobs/…', labels: '/segmentations/…/labels', preview: '/segmentations/…/preview' } })
   links: Record<string, string>;
+
+  static from(job: SegmentationJob): SegmentationDto {
+    const { params, result } = job;
+    return {
+      id: job.id,
+      status: job.status,
+      progress: job.progress,
+      stage: job.stage,
+      stageCode: job.stageCode,
+      organs: params.organs,
+      fast: params.fast,
+      fileName: params.input.clientFileName,
+      geometry: result?.input.geometry ?? params.input.geometry ?? null,
+      results: result?.organs ?? null,
+      dice: result?.dice ?? null,
+      timingsMs: result?.timingsMs ?? null,
+      stage2: result?.stage2 ?? null,
+      models: result?.models ?? null,
+      error: job.error,
+      links: {
+        self: `/segmentations/${job.id}`,
+        job: `/jobs/${job.id}`,
+        labels: `/segmentations/${job.id}/labels`,
+        preview: `/segmentations/${job.id}/preview`,
+      },
+    };
+  }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrismaService } from '@lumen/database';
 import { HammingIndex } from '@lumen/hashing';
+import { CollectionsRepository } from './collections.repository.js';
 
 /** Rows read per query while an index is rebuilt from the database. */
 const LOAD_PAGE = 20_000;
@@ -16,7 +16,7 @@ export class CollectionIndexes {
   private readonly indexes = new Map<string, Promise<HammingIndex>>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly repository: CollectionsRepository) {}
 
   get(collection: { id: string; bits: number }): Promise<HammingIndex> {
     let index = this.indexes.get(collection.id);
@@ -48,17 +48,12 @@ export class CollectionIndexes {
 
   private async load(collection: { id: string; bits: number }): Promise<HammingIndex> {
     const started = Date.now();
-    const count = await this.prisma.image.count({ where: { collectionId: collection.id } });
+    const count = await this.repository.countImages(collection.id);
     const index = new HammingIndex(collection.bits, Math.max(1024, count));
     let after = -1n;
     for (;;) {
-      const rows = await this.prisma.image.findMany({
-        where: { collectionId: collection.id, seq: { gt: after } },
-        orderBy: { seq: 'asc' },
-        take: LOAD_PAGE,
-        select: { id: true, code: true, externalId: true, metadata: true, seq: true },
-      });
-      for (const row of rows) index.add({ id: row.id, externalId: row.externalId, metadata: row.metadata as Record<string, unknown> }, row.code);
+      const rows = await this.repository.imagesAfter(collection.id, after, LOAD_PAGE);
+      for (const row of rows) index.add({ id: row.id, externalId: row.externalId, metadata: row.metadata }, row.code);
       if (rows.length < LOAD_PAGE) break;
       after = rows[rows.length - 1].seq;
     }

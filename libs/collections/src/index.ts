@@ -1,0 +1,5 @@
+export * from './collection.js';
+export * from './collection-indexes.js';
+export * from './collections.module.js';
+export * from './collections.repository.js';
+export * from './collections.service.js';
