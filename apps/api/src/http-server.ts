@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import { HttpStatus, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
-import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, toProblem } from '@lumen/http';
+import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, rateLimitOptions, toProblem } from '@lumen/http';
 import { ProblemDto } from './app/problem-responses.js';
 
 const httpSeconds = new Histogram({
@@ -114,6 +115,8 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
     limits: { fileSize: config.uploadMaxBytes, files: 1000, fields: 100, fieldSize: 1024 * 1024, parts: 1100 },
     throwFileSizeLimit: true,
   });
+  // Per-key limits, counted by the API-key guard once it knows the key (in memory; see rateLimitOptions for a shared store).
+  await app.register(rateLimit as never, rateLimitOptions(config.rateLimitPerMinute));
   app.useGlobalPipes(createValidationPipe());
   // CORS stays off (no Access-Control-* headers) unless origins are configured.
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['content-type', API_KEY_HEADER], exposedHeaders: ['x-request-id', 'retry-after'] });
