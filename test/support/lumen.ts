@@ -93,6 +93,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
+/**
+ * How long startApi waits for /health/ready. A test or hook that starts the API sets its Jest
+ * timeout from this (plus its other waits), so that this wait, with its message and the
+ * process output, fails before Jest's timeout does.
+ */
+export const API_READY_MS = 120_000;
+
 /** Starts the API on a fresh port and waits for /health/ready. */
 export async function startApi(env: Record<string, string>): Promise<LumenProcess> {
   const port = await freePort();
@@ -103,9 +110,21 @@ export async function startApi(env: Record<string, string>): Promise<LumenProces
       if (api.child.exitCode !== null) throw new Error(`API exited with ${api.child.exitCode}:\n${api.output()}`);
       return (await fetch(`${api.url}/health/ready`)).status === 200;
     },
-    120_000,
+    API_READY_MS,
   );
   return api;
+}
+
+/** pg-boss's own rows for a job id (its queue table): what the queue did, beside what Lumen's job row says. */
+export async function queueRecords(databaseUrl: string, id: string): Promise<{ state: string; retryCount: number }[]> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ state: string; retry_count: number }>('SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid', [id]);
+    return rows.map((r) => ({ state: r.state, retryCount: r.retry_count }));
+  } finally {
+    await db.end();
+  }
 }
 
 export function client(base: string, key?: string) {
