@@ -5,23 +5,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../test/support/net.mjs';
+
+export { freePort };
 
 /** The repository root, from bench/ or from dist/bench/. */
 export const ROOT = path.resolve(import.meta.dirname, '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) || import.meta.dirname.endsWith(`${path.sep}dist${path.sep}bench`) ? ['..'] : []));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** The p-th percentile of ascending values (nearest rank). */
 export function percentile(sorted: number[], p: number): number {

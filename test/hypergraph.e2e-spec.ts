@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { type EvalRows, type NodeTypeSpec, averagePrecision, readEvalFile, rocAuc } from '@lumen/hypergraph';
-import { KEYS, type LumenProcess, ROOT, SHARED_DATA, client, createDatabase, startApi, tempDir } from './support/lumen.js';
+import { API_READY_MS, KEYS, type LumenProcess, ROOT, SHARED_DATA, client, createDatabase, startApi, tempDir } from './support/lumen.js';
 
 const MODEL_DIR = path.join(ROOT, 'models', 'hypersagnn-gps', '1');
 const card = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'card.json'), 'utf8')) as {
@@ -53,7 +53,7 @@ describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', (
     // A long batching window, so that concurrent requests surely meet in one batch.
     api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: tempDir(), MODELS: 'hypersagnn-gps', INFERENCE_BATCH_WAIT_MS: '100' });
     graph = client(api.url, KEYS.hypergraph);
-  });
+  }, API_READY_MS + 60_000);
 
   afterAll(async () => {
     await api?.stop();
@@ -190,8 +190,10 @@ describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', (
     expect(Math.abs(first.score - whole)).toBeLessThan(1e-5);
     for (const n of first.nodes) expect(Math.abs(n.outsiderScore - (n.scoreWithout - first.score))).toBeLessThan(1e-6);
     const hits = answers.filter((a, i) => a.outsiderIndex === cases[i].planted).length;
-    // Measured 25/40 and 32/40 on two successive gps trainings (1 − p_i: 0.23–0.37); chance is 1/3.
-    expect(hits / cases.length).toBeGreaterThanOrEqual(0.5);
+    // The card's figure (docs/hypergraph.md): 0.82 on 144 gps cases; 32/40 with the current
+    // training here (an earlier one: 25/40; 1 − p_i: 0.23–0.37; chance is 1/3). 0.7 is 0.82 less
+    // two standard errors of a 40-case rate.
+    expect(hits / cases.length).toBeGreaterThanOrEqual(0.7);
   });
 
   describe('rejects bad input with problem+json naming the candidate and node', () => {

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { KEYS, ROOT, type LumenProcess, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
+import { API_READY_MS, KEYS, ROOT, type LumenProcess, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
 
 type Job = { id: string; status: string; stage: string | null; stageCode: string; progress: number; attempts: number; result: { pid: number; attempt: number } | null; error: unknown; owner: string };
 
-async function waitForJob(api: ReturnType<typeof client>, id: string, statuses: string[], timeoutMs = 60_000): Promise<Job> {
+/** Diagnostic jobs here last at most a second; 30 s covers the queue's polling on a busy machine. */
+async function waitForJob(api: ReturnType<typeof client>, id: string, statuses: string[], timeoutMs = 30_000): Promise<Job> {
   return waitFor(`job ${id} to reach ${statuses.join('|')}`, async () => {
     const job = (await (await api.get(`/jobs/${id}`)).json()) as Job;
     return statuses.includes(job.status) ? job : undefined;
@@ -21,7 +22,7 @@ describe('platform (real API process, real PostgreSQL)', () => {
     dataDir = tempDir();
     // No models: the platform is tested on its own; model serving has its own suites.
     api = await startApi({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS_DIR: path.join(dataDir, 'no-models') });
-  });
+  }, API_READY_MS + 30_000);
 
   afterAll(async () => {
     await api?.stop();
@@ -125,7 +126,7 @@ describe('platform (real API process, real PostgreSQL)', () => {
     api = await startApi({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS_DIR: path.join(dataDir, 'no-models') });
     const after = await (await client(api.url, KEYS.admin).get('/jobs?limit=200')).json();
     expect(after.items.map((j: Job) => [j.id, j.status])).toEqual(before.items.map((j: Job) => [j.id, j.status]));
-  });
+  }, API_READY_MS + 60_000);
 });
 
 describe('configuration', () => {
@@ -179,5 +180,5 @@ describe('rate limits, security headers, CORS', () => {
     } finally {
       await api.stop();
     }
-  });
+  }, API_READY_MS + 60_000);
 });

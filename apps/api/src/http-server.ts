@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import { HttpStatus, type INestApplication } from '@nestjs/common';
+import rateLimit from '@fastify/rate-limit';
+import { HttpStatus, type INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
-import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, toProblem } from '@lumen/http';
+import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, rateLimitOptions, toProblem } from '@lumen/http';
 import { ProblemDto } from './app/problem-responses.js';
 
 const httpSeconds = new Histogram({
@@ -55,7 +56,8 @@ export function declaredUploadTooLarge(headers: { 'content-type'?: string; 'cont
   return Number.isFinite(declared) && declared > uploadMaxBytes + MULTIPART_OVERHEAD_BYTES ? declared : null;
 }
 
-export function createFastifyAdapter(logger: Logger): FastifyAdapter {
+/** Fastify logs each request through the process's logger (see loggingModule). */
+export function createFastifyAdapter(logger: PinoLogger): FastifyAdapter {
   return new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: JSON_BODY_LIMIT,
@@ -68,6 +70,7 @@ export function createFastifyAdapter(logger: Logger): FastifyAdapter {
 /** Everything HTTP-shaped: hooks, error handling, multipart, validation, Swagger. */
 export async function configureHttp(app: NestFastifyApplication, config: LumenConfig): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
+  const logger = new Logger('HTTP');
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
@@ -102,18 +105,24 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
     }
     parseJson(request as FastifyRequest, body.toString('utf8'), done);
   });
-  // Errors Fastify raises itself (body parsing, limits) before Nest sees the request. This
-  // replaces the handler Nest's adapter installed (Fastify warns once, FSTWRN004).
-  fastify.setErrorHandler((error, request, reply) => {
-    const problem = toProblem(error, { url: request.url, id: String(request.id) });
-    if (problem.status >= 500 && problem.status !== 503) request.log.error({ err: error }, 'unhandled error');
-    if (problem.status === 503) reply.header('retry-after', '5');
-    reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+  // Errors Fastify raises itself (body parsing, limits) before Nest sees the request: each route
+  // gets this handler as its own. Nest installs an instance-wide handler at init, after its routes
+  // exist, so that one never reaches them; a second instance-wide handler set here would only be
+  // overridden by it (Fastify's FSTWRN004).
+  fastify.addHook('onRoute', (route) => {
+    route.errorHandler ??= (error, request, reply) => {
+      const problem = toProblem(error, { url: request.url, id: String(request.id) });
+      if (problem.status >= 500 && problem.status !== 503) logger.error(`${request.method} ${request.url} [${request.id}]: ${(error as Error)?.stack ?? String(error)}`);
+      if (problem.status === 503) reply.header('retry-after', '5');
+      reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    };
   });
   await app.register(multipart as never, {
     limits: { fileSize: config.uploadMaxBytes, files: 1000, fields: 100, fieldSize: 1024 * 1024, parts: 1100 },
     throwFileSizeLimit: true,
   });
+  // Per-key limits, counted by the API-key guard once it knows the key (in memory; see rateLimitOptions for a shared store).
+  await app.register(rateLimit as never, rateLimitOptions(config.rateLimitPerMinute));
   app.useGlobalPipes(createValidationPipe());
   // CORS stays off (no Access-Control-* headers) unless origins are configured.
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['content-type', API_KEY_HEADER], exposedHeaders: ['x-request-id', 'retry-after'] });

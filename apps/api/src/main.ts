@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig } from '@lumen/config';
-import { PinoNestLogger, createLogger, exitGracefullyOn } from '@lumen/http';
+import { Logger } from 'nestjs-pino';
+import { createLogger, exitGracefullyOn } from '@lumen/http';
 import { AppModule } from './app.module.js';
 import { configureHttp, createFastifyAdapter } from './http-server.js';
 
@@ -18,10 +19,8 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(logger), {
-    logger: new PinoNestLogger(logger),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), createFastifyAdapter(logger), { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
   await configureHttp(app, config);
   exitGracefullyOn(app, logger);
   await app.listen({ port: config.port, host: config.host });

@@ -3,7 +3,8 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, ConfigModule, loadConfig } from '@lumen/config';
 import { DatabaseModule } from '@lumen/database';
-import { PinoNestLogger, createLogger, exitGracefullyOn } from '@lumen/http';
+import { Logger } from 'nestjs-pino';
+import { createLogger, exitGracefullyOn, loggingModule } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
 import { SegmentationModule } from '@lumen/segmentation';
@@ -24,10 +25,11 @@ async function bootstrap(): Promise<void> {
     console.error('Invalid configuration:\n  DATABASE_URL: the standalone worker needs the API\'s database (the embedded one belongs to the API process)');
     process.exit(1);
   }
-  @Module({ imports: [ConfigModule.forRoot(config), DatabaseModule, InferenceModule, JobsModule, SegmentationModule] })
-  class WorkerModule {}
   const logger = createLogger(config.logLevel);
-  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: new PinoNestLogger(logger), abortOnError: false });
+  @Module({ imports: [loggingModule(logger), ConfigModule.forRoot(config), DatabaseModule, InferenceModule, JobsModule, SegmentationModule] })
+  class WorkerModule {}
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
   exitGracefullyOn(app, logger);
   await app.init();
   logger.info('Lumen worker started');

@@ -37,7 +37,7 @@ const specs = {
   UPLOAD_MAX_BYTES: byteSize({ default: 1024 ** 3, desc: 'Largest accepted upload body' }),
   SEGMENTATION_MAX_VOXELS: positiveInt({ default: 200_000_000, desc: 'Largest CT accepted for segmentation, in voxels' }),
   API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
-  RATE_LIMIT_PER_MINUTE: positiveInt({ default: 6000, desc: 'Requests per minute per API key (bursts of a tenth); 0 turns limiting off' }),
+  RATE_LIMIT_PER_MINUTE: positiveInt({ default: 6000, desc: 'Requests per minute per API key, counted in 10-second windows of a sixth each; 0 turns limiting off' }),
   CORS_ORIGINS: str({ default: '', desc: 'Comma-separated origins allowed by CORS; empty disables CORS' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   WORKER_ENABLED: bool({ default: true, desc: 'Run the job worker inside the API process' }),

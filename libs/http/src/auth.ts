@@ -2,12 +2,12 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CanActivate, type ExecutionContext, HttpStatus, Inject, Injectable, Logger, SetMetadata, applyDecorators, createParamDecorator } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { ApiSecurity } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiKeyEntry, CONFIG, type LumenConfig, Scope, hashSecret } from '@lumen/config';
 import { ProblemException } from './problem.js';
-import { RateLimiter } from './rate-limiter.js';
+import { keyRateLimit } from './rate-limit.js';
 
 export const API_KEY_HEADER = 'x-api-key';
 const PUBLIC = 'lumen:public';
@@ -69,17 +69,19 @@ export class ApiKeyService {
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly limiter: RateLimiter;
+  private readonly perMinute: number;
+  private limit?: (request: FastifyRequest) => Promise<number>;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyService,
+    private readonly adapterHost: HttpAdapterHost,
     @Inject(CONFIG) config: LumenConfig,
   ) {
-    this.limiter = new RateLimiter(config.rateLimitPerMinute);
+    this.perMinute = config.rateLimitPerMinute;
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
@@ -88,7 +90,8 @@ export class ApiKeyGuard implements CanActivate {
     if (!secret) throw new ProblemException(HttpStatus.UNAUTHORIZED, 'missing-api-key', `Send an API key in the ${API_KEY_HEADER} header`);
     const principal = this.keys.authenticate(secret);
     if (!principal) throw new ProblemException(HttpStatus.UNAUTHORIZED, 'unknown-api-key', 'The API key is not recognised');
-    const wait = this.limiter.take(principal.name);
+    request.principal = principal; // the rate limit counts per principal
+    const wait = await this.rateLimited(request);
     if (wait > 0) {
       throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, 'rate-limited', `Key ${principal.name} is over its rate limit; retry in ${wait} s`, { retryAfterSeconds: wait });
     }
@@ -96,8 +99,13 @@ export class ApiKeyGuard implements CanActivate {
     if (scope && !principal.admin && !principal.scopes.includes(scope)) {
       throw new ProblemException(HttpStatus.FORBIDDEN, 'missing-scope', `This key (${principal.name}) lacks the "${scope}" scope`);
     }
-    request.principal = principal;
     return true;
   }
-}
 
+  /** 0 when the key may go on (or limits are off), else the seconds to wait. */
+  private rateLimited(request: FastifyRequest): Promise<number> | number {
+    if (this.perMinute <= 0) return 0;
+    this.limit ??= keyRateLimit(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
+    return this.limit(request);
+  }
+}

@@ -7,4 +7,4 @@ export * from './problem.js';
 export * from './validation.js';
 export * from './shutdown.js';
 export * from './uploads.js';
-export * from './rate-limiter.js';
+export * from './rate-limit.js';

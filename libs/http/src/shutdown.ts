@@ -2,12 +2,15 @@ import type { Server } from 'node:http';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import type { Logger } from 'pino';
 
+/** How long a SIGTERM may take (running jobs finishing) before the process exits 1 anyway. */
+export const SHUTDOWN_GRACE_MS = 30_000;
+
 /**
  * SIGTERM/SIGINT: stop accepting requests, let running jobs finish (pg-boss's graceful stop
  * returns unfinished ones to the queue), close the database, and exit 0. A second signal, or
  * a shutdown that takes longer than `graceMs`, exits at once.
  */
-export function exitGracefullyOn(app: INestApplicationContext, logger: Logger, graceMs = 30_000): void {
+export function exitGracefullyOn(app: INestApplicationContext, logger: Logger, graceMs = SHUTDOWN_GRACE_MS): void {
   let closing = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) {
