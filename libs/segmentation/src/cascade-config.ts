@@ -36,7 +36,18 @@ export type StageConfig = {
   padValueHu: number;
 };
 
-export type FineStageConfig = StageConfig & { patchZYX: Shape3; strideZYX: Shape3; gaussianSigmaFraction: number; dilationMm: number; minComponentMm3: number };
+export type FineStageConfig = StageConfig & {
+  patchZYX: Shape3;
+  strideZYX: Shape3;
+  gaussianSigmaFraction: number;
+  dilationMm: number;
+  minComponentMm3: number;
+  /**
+   * How tiles reaching past the end of a volume smaller than a patch are filled: `constant`
+   * (padValueHu) or `edge` (the border slices repeated: a truncated field of view continues).
+   */
+  padMode: 'constant' | 'edge';
+};
 
 export type CascadeConfig = {
   coarse: StageConfig;
@@ -118,6 +129,11 @@ function stage(card: ModelCard, served: readonly Organ[]): StageConfig {
   };
 }
 
+function padMode(card: ModelCard, value: unknown): 'constant' | 'edge' {
+  if (value === undefined || value === 'constant' || value === 'edge') return value ?? 'constant';
+  throw new Error(`model card ${card.name}: preprocessing.padMode must be "constant" or "edge"`);
+}
+
 /**
  * Reads both stages' cards into one typed configuration (throws naming what is missing). The
  * served organs are those stage 1 predicts; stage 2 must predict each of them. Either model may
@@ -138,6 +154,7 @@ export function cascadeConfigFromCards(coarse: ModelCard, fine: ModelCard): Casc
       gaussianSigmaFraction: Number(p.gaussianSigmaFraction ?? 0.125),
       dilationMm: Number(p.dilationMm ?? 10),
       minComponentMm3: Number(p.minComponentMm3 ?? 0),
+      padMode: padMode(fine, p.padMode),
     },
     labels: new Map(served.map((organ) => [organ, ORGAN_LABELS[organ]])),
   };

@@ -1,7 +1,7 @@
 import type { ModelCard } from '@lumen/inference';
 import type { Shape3, Volume } from '@lumen/volumes';
 import { type CascadeConfig, ORGAN_LABELS, Organ, cascadeConfigFromCards } from './cascade-config.js';
-import { CascadeStep, type Infer, allTiles, canonicalInput, candidateTiles, coarseStage, runCascade, runSingleStage, toInputGrid } from './cascade.js';
+import { CascadeStep, type Infer, allTiles, canonicalInput, candidateTiles, coarseStage, padInto, runCascade, runSingleStage, toInputGrid } from './cascade.js';
 
 /*
  * A synthetic volume whose voxel values encode what a perfect model would say: value =
@@ -125,6 +125,28 @@ describe('cascadeConfigFromCards', () => {
     expect(() => cascadeConfigFromCards(beyond, card('fine', 'segmentation-fine', FOUR))).toThrow(/spleen \(class 4\) beyond the model's 4 classes/);
     const unknown = card('coarse', 'segmentation-coarse', NINE, { servedOrgans: { kidney: 3 } });
     expect(() => cascadeConfigFromCards(unknown, card('fine', 'segmentation-fine', NINE))).toThrow(/"kidney" is not one of them/);
+  });
+});
+
+describe('fine-stage padding', () => {
+  it('reads padMode from the fine card: constant by default, edge when asked, anything else refused', () => {
+    expect(config().fine.padMode).toBe('constant');
+    const edge = card('fine', 'segmentation-fine', FOUR);
+    (edge.preprocessing as Record<string, unknown>).padMode = 'edge';
+    expect(cascadeConfigFromCards(card('coarse', 'segmentation-coarse', FOUR), edge).fine.padMode).toBe('edge');
+    (edge.preprocessing as Record<string, unknown>).padMode = 'reflect';
+    expect(() => cascadeConfigFromCards(card('coarse', 'segmentation-coarse', FOUR), edge)).toThrow(/padMode must be "constant" or "edge"/);
+  });
+
+  it('pads with a constant, or repeats the last voxel along each axis like numpy pad mode "edge"', () => {
+    // 2 x 2 x 2 source -> 3 x 3 x 3 box
+    const src = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const at = (a: Float32Array, z: number, y: number, x: number) => a[(z * 3 + y) * 3 + x];
+    const constant = padInto(src, [2, 2, 2], [3, 3, 3], -9);
+    expect([at(constant, 0, 0, 0), at(constant, 1, 1, 1), at(constant, 0, 0, 2), at(constant, 2, 0, 0)]).toEqual([1, 8, -9, -9]);
+    const edge = padInto(src, [2, 2, 2], [3, 3, 3], 'edge');
+    const expected = Array.from({ length: 27 }, (_, v) => src[(Math.min(Math.floor(v / 9), 1) * 2 + Math.min(Math.floor(v / 3) % 3, 1)) * 2 + Math.min(v % 3, 1)]);
+    expect([...edge]).toEqual(expected);
   });
 });
 

@@ -84,13 +84,20 @@ function normalisedPad(stage: StageConfig): number {
   return (Math.min(Math.max(stage.padValueHu, lo), hi) - stage.mean) / stage.std;
 }
 
-/** Copies `src` (shape) into a larger zero-offset box (padded) filled with `fill`. */
-function padInto(src: Float32Array, shape: Shape3, padded: Shape3, fill: number): Float32Array {
-  const out = new Float32Array(voxelCount(padded)).fill(fill);
-  for (let z = 0; z < shape[0]; z++) {
-    for (let y = 0; y < shape[1]; y++) {
-      const from = (z * shape[1] + y) * shape[2];
-      out.set(src.subarray(from, from + shape[2]), (z * padded[1] + y) * padded[2]);
+/**
+ * Copies `src` (shape) into a larger zero-offset box (padded), the rest filled with `fill`, or with
+ * 'edge' each voxel beyond the end repeats the last one along that axis (numpy's pad mode "edge").
+ */
+export function padInto(src: Float32Array, shape: Shape3, padded: Shape3, fill: number | 'edge'): Float32Array {
+  const out = new Float32Array(voxelCount(padded));
+  if (fill !== 'edge') out.fill(fill);
+  const rows = fill === 'edge' ? padded : shape;
+  for (let z = 0; z < rows[0]; z++) {
+    for (let y = 0; y < rows[1]; y++) {
+      const from = (Math.min(z, shape[0] - 1) * shape[1] + Math.min(y, shape[1] - 1)) * shape[2];
+      const to = (z * padded[1] + y) * padded[2];
+      out.set(src.subarray(from, from + shape[2]), to);
+      if (fill === 'edge') out.fill(src[from + shape[2] - 1], to + shape[2], to + padded[2]);
     }
   }
   return out;
@@ -203,7 +210,7 @@ export async function fineStage(input: CanonicalInput, plan: TilePlan, config: C
   const box = perAxis((a) => hi[a] - lo[a]);
   const inside = perAxis((a) => Math.max(0, Math.min(hi[a], shape[a]) - lo[a]));
   const image = normalise(resampleLinear(input.image, input.shape, input.spacing, f.spacingZYX, lo, inside), f);
-  const boxImage = padInto(image, inside, box, normalisedPad(f));
+  const boxImage = padInto(image, inside, box, f.padMode === 'edge' ? 'edge' : normalisedPad(f));
   const boxVoxels = voxelCount(box);
   const accumulator = new Float32Array(f.classes * boxVoxels);
   const ran = new Uint8Array(boxVoxels);
