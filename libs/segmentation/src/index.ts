@@ -1,5 +1,6 @@
 export * from './cascade-config.js';
 export * from './cascade.js';
+export * from './dicom-seg.js';
 export * from './kernels/tiles.js';
 export * from './organ-colours.js';
 export * from './preview.js';

@@ -22,6 +22,14 @@ export type OrganResult = {
   touchesBorder: boolean;
 };
 
+/**
+ * The DICOM SEG of a DICOM input, written by the worker at the end of the job (`dicom-seg.dcm`),
+ * or why none could be made (the job still succeeds: the label map is the primary output).
+ */
+export type DicomSegResult =
+  | { available: true; segments: { number: number; organ: Organ; label: number; frames: number }[]; frames: number; sopInstanceUid: string; seriesInstanceUid: string; bytes: number }
+  | { available: false; problem: string; detail: string };
+
 export type SegmentationResult = {
   input: { geometry: Geometry; format: VolumeFormat; componentType: string; voxels: number };
   organs: Partial<Record<Organ, OrganResult>>;
@@ -30,6 +38,8 @@ export type SegmentationResult = {
   fast: boolean;
   timingsMs: Record<string, number>;
   stage2: Stage2Summary | null;
+  /** DICOM inputs only (null otherwise; absent in results written before SEG output existed). */
+  dicomSeg?: DicomSegResult | null;
 };
 
 /** A segmentation job record, params and result typed. */

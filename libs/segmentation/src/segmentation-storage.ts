@@ -6,12 +6,12 @@ import { VolumeFormat, extensionOf } from '@lumen/volumes';
 import type { SegmentationParams } from './segmentation-params.js';
 
 /** The files a finished segmentation serves. */
-export type SegmentationOutput = 'labels.nii.gz' | 'preview.png';
+export type SegmentationOutput = 'labels.nii.gz' | 'preview.png' | 'dicom-seg.dcm';
 
 /**
  * The one place that knows a segmentation job's folder, DATA_DIR/segmentations/<jobId>/:
- * `input.<ext>` or `dicom/…` (the upload), `reference.<ext>`, and the outputs `labels.nii.gz`
- * and `preview.png`. Every name is ours; the API writes the uploads here and the worker reads
+ * `input.<ext>` or `dicom/…` (the upload), `reference.<ext>`, and the outputs `labels.nii.gz`,
+ * `preview.png` and, for DICOM inputs, `dicom-seg.dcm`. Every name is ours; the API writes the uploads here and the worker reads
  * them and writes the outputs. Params hold names relative to the folder.
  */
 @Injectable()

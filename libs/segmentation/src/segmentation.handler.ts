@@ -1,14 +1,16 @@
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { ModelRegistry, Tensor } from '@lumen/inference';
 import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError } from '@lumen/jobs';
-import { type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap } from '@lumen/volumes';
+import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
 import { CascadeStep, runCascade } from './cascade.js';
+import { DicomSegUnavailable, buildDicomSeg, readSourceHeaders } from './dicom-seg.js';
 import { renderPreview } from './preview.js';
 import { SegmentationStorage } from './segmentation-storage.js';
-import type { OrganResult, SegmentationParams, SegmentationResult } from './segmentation-params.js';
+import type { DicomSegResult, OrganResult, SegmentationParams, SegmentationResult } from './segmentation-params.js';
 
 export const COARSE_TASK = 'segmentation-coarse';
 export const FINE_TASK = 'segmentation-fine';
@@ -95,6 +97,8 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     const organList = params.organs.map((name) => ({ id: cascade.labels.get(name)!, name }));
     const png = await renderPreview(result.canonical.image, result.canonical.labels, result.canonical.shape, result.canonical.spacing, organList);
     await fs.writeFile(this.storage.output(jobId, 'preview.png'), png);
+    const models = `${cascade.coarse.model}@${cascade.coarse.version}${params.fast ? '' : ` + ${cascade.fine.model}@${cascade.fine.version}`}`;
+    const dicomSeg = params.input.dicomFiles?.length ? await this.writeDicomSeg(jobId, params, result.labels, geometry, models, cascade) : null;
     result.timingsMs.outputs = Math.round(performance.now() - started);
     this.logger.log(`job ${jobId}: segmented ${volume.size.join('×')} in ${Object.values(result.timingsMs).reduce((a, b) => a + b, 0)} ms`);
 
@@ -106,6 +110,31 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
       fast: params.fast,
       timingsMs: result.timingsMs,
       stage2: result.stage2,
+      dicomSeg,
     };
+  }
+
+  /**
+   * The DICOM SEG of a DICOM input (`dicom-seg.dcm`), from the source files' headers and the label
+   * map; when the sources cannot carry one (no organ found, UIDs blanked by an anonymiser), the
+   * reason, which GET /segmentations/{id}/dicom-seg answers with 409.
+   */
+  private async writeDicomSeg(jobId: string, params: SegmentationParams, labels: Uint8Array, geometry: Geometry, models: string, cascade: CascadeConfig): Promise<DicomSegResult> {
+    const files = this.storage.inputFiles(jobId, params.input);
+    try {
+      const headers = readSourceHeaders(files.map((file) => () => fsSync.readFileSync(file)));
+      const segments = params.organs.map((organ) => ({ organ, label: cascade.labels.get(organ)! }));
+      const { bytes, summary } = buildDicomSeg(headers, labels, geometry, segments, { algorithmName: `Lumen cascade (${models})`, softwareVersion: models });
+      await fs.writeFile(this.storage.output(jobId, 'dicom-seg.dcm'), bytes);
+      return { available: true, ...summary, bytes: bytes.length };
+    } catch (error) {
+      // The label map is the primary output: a SEG that cannot be made is reported, not fatal.
+      if (error instanceof DicomSegUnavailable) {
+        this.logger.warn(`job ${jobId}: no DICOM SEG: ${error.message}`);
+        return { available: false, problem: error.problem, detail: error.message };
+      }
+      this.logger.error(`job ${jobId}: writing the DICOM SEG failed: ${(error as Error).stack ?? error}`);
+      return { available: false, problem: 'dicom-seg-failed', detail: `Writing the DICOM SEG failed: ${(error as Error).message}` };
+    }
   }
 }

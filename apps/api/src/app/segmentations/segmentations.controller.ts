@@ -59,6 +59,23 @@ export class SegmentationsController {
     await reply.header('content-type', 'image/png').send(fs.createReadStream(file));
   }
 
+  @Get(':id/dicom-seg')
+  @ApiProduces('application/dicom')
+  @ApiOperation({
+    operationId: 'getSegmentationDicomSeg',
+    summary: 'DICOM inputs: the organs as a DICOM Segmentation object (binary SEG, SNOMED CT coded, referencing the source series)',
+    description: 'One segment per organ found; frames lie on the source slices and reference them. 409 for NIfTI/NRRD/MHA inputs, while unfinished, or when the source cannot carry a SEG (reason given).',
+  })
+  @ApiOkResponse({ description: 'DICOM Part-10 file, Segmentation Storage, Explicit VR Little Endian', schema: { type: 'string', format: 'binary' } })
+  @ApiProblemResponses(400, 401, 403, 404, 409)
+  async dicomSeg(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res() reply: FastifyReply): Promise<void> {
+    const file = await this.service.dicomSegFile(principal, id);
+    await reply
+      .header('content-type', 'application/dicom')
+      .header('content-disposition', `attachment; filename="${id}_seg.dcm"`)
+      .send(fs.createReadStream(file));
+  }
+
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ operationId: 'deleteSegmentation', summary: 'Delete a segmentation: cancels it if running, removes its upload, outputs and record' })

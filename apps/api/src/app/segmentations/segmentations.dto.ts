@@ -4,7 +4,7 @@ import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString,
 import { JobStatus } from '@lumen/database';
 import { FormFile, JsonFormField, type UploadedFile } from '@lumen/http';
 import { JobStage } from '@lumen/jobs';
-import { ORGAN_LABELS, Organ, type SegmentationJob } from '@lumen/segmentation';
+import { type DicomSegResult, ORGAN_LABELS, Organ, type SegmentationJob } from '@lumen/segmentation';
 
 const ORGANS = Object.values(Organ) as string[];
 
@@ -153,7 +153,16 @@ export class SegmentationDto {
   models: { coarse: string; fine: string | null } | null;
   @ApiPropertyOptional({ nullable: true, example: { message: 'The reference is on another grid than the image: size 10 × 10 × 10 differs from 122 × 101 × 30' } })
   error: unknown;
-  @ApiProperty({ example: { self: '/segmentations/…', job: '/jobs/…', labels: '/segmentations/…/labels', preview: '/segmentations/…/preview' } })
+  @ApiPropertyOptional({
+    nullable: true,
+    example: { available: true, segments: [{ number: 1, organ: 'liver', label: 1, frames: 41 }], frames: 41, sopInstanceUid: '2.25.…', seriesInstanceUid: '2.25.…', bytes: 1374208 },
+    description: 'DICOM inputs, once succeeded: the DICOM SEG written (segments, frames, UIDs) or `{available: false, problem, detail}`; null otherwise',
+  })
+  dicomSeg: DicomSegResult | null;
+  @ApiProperty({
+    example: { self: '/segmentations/…', job: '/jobs/…', labels: '/segmentations/…/labels', preview: '/segmentations/…/preview', dicomSeg: '/segmentations/…/dicom-seg' },
+    description: '`dicomSeg` only for DICOM inputs',
+  })
   links: Record<string, string>;
 
   static from(job: SegmentationJob): SegmentationDto {
@@ -173,12 +182,14 @@ export class SegmentationDto {
       timingsMs: result?.timingsMs ?? null,
       stage2: result?.stage2 ?? null,
       models: result?.models ?? null,
+      dicomSeg: result?.dicomSeg ?? null,
       error: job.error,
       links: {
         self: `/segmentations/${job.id}`,
         job: `/jobs/${job.id}`,
         labels: `/segmentations/${job.id}/labels`,
         preview: `/segmentations/${job.id}/preview`,
+        ...(params.input.dicomFiles?.length ? { dicomSeg: `/segmentations/${job.id}/dicom-seg` } : {}),
       },
     };
   }

@@ -118,12 +118,37 @@ export class SegmentationsService {
 
   /** A finished job's output file, or 409 while it is not (yet) succeeded. */
   async outputFile(principal: Principal, id: string, name: SegmentationOutput): Promise<string> {
+    return this.finishedOutput(await this.find(principal, id), name);
+  }
+
+  /**
+   * The DICOM SEG of a segmentation: 409 for a NIfTI/NRRD/MHA input (nothing DICOM to
+   * reference), while unfinished, or when the worker found it could not make one (with why).
+   */
+  async dicomSegFile(principal: Principal, id: string): Promise<string> {
     const job = await this.find(principal, id);
-    if (job.status !== JobStatus.succeeded) {
-      throw new ProblemException(HttpStatus.CONFLICT, 'segmentation-not-finished', `Segmentation ${id} is ${job.status}; outputs exist once it has succeeded`);
+    const { input } = job.params;
+    if (!input.dicomFiles?.length) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'dicom-seg-needs-dicom-input',
+        `Segmentation ${id} was made from "${input.clientFileName}" (${input.format}), not from DICOM: a DICOM SEG references the source study, series, instances and frame of reference, which only a DICOM upload carries. Use /segmentations/${id}/labels (NIfTI) instead`,
+        { inputFormat: input.format },
+      );
     }
-    const file = this.storage.output(id, name);
-    if (!fs.existsSync(file)) throw new ProblemException(HttpStatus.NOT_FOUND, 'output-missing', `The ${name} of segmentation ${id} is gone`);
+    const seg = job.status === JobStatus.succeeded ? job.result?.dicomSeg : undefined;
+    if (seg && !seg.available) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'dicom-seg-unavailable', `Segmentation ${id} has no DICOM SEG: ${seg.detail}`, { reason: seg.problem });
+    }
+    return this.finishedOutput(job, 'dicom-seg.dcm');
+  }
+
+  private finishedOutput(job: SegmentationJob, name: SegmentationOutput): string {
+    if (job.status !== JobStatus.succeeded) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'segmentation-not-finished', `Segmentation ${job.id} is ${job.status}; outputs exist once it has succeeded`);
+    }
+    const file = this.storage.output(job.id, name);
+    if (!fs.existsSync(file)) throw new ProblemException(HttpStatus.NOT_FOUND, 'output-missing', `The ${name} of segmentation ${job.id} is gone`);
     return file;
   }
 }
