@@ -113,6 +113,16 @@ describe('DICOM SEG output (GET /segmentations/{id}/dicom-seg)', () => {
     let differing = 0;
     for (let i = 0; i < back.length; i++) if (back[i] !== labels.data[i]) differing++;
     expect([back.length, differing]).toEqual([labels.data.length, 0]);
+
+    // /image: the series as the worker read it (NIfTI), for viewers that do not read DICOM.
+    const image = await lab().get(`/segmentations/${id}/image`);
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-disposition')).toBe(`attachment; filename="${id}_image.nii.gz"`);
+    const imageFile = path.join(work, `${id}_image.nii.gz`);
+    fs.writeFileSync(imageFile, new Uint8Array(await image.arrayBuffer()));
+    const read = await readVolume(imageFile, 1e9);
+    expect(read.size).toEqual(ct.size);
+    expect(Array.from(read.data).every((v, i) => v === ct.data[i])).toBe(true);
   }, SEGMENTATION_TEST_MS);
 
   it('answers 409 problem+json for a NIfTI input, saying why', async () => {

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { zipSync } from 'fflate';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import sharp from 'sharp';
+import { readVolume } from '@lumen/volumes';
+import { parseDicom, volumeToDicomSeries } from './support/dicom-seg.js';
 import { KEYS, type LumenProcess, ROOT, SHARED_DATA, client, createDatabase, startApi, tempDir } from './support/lumen.js';
 
 // Browser globals used inside page.evaluate callbacks: the project compiles for Node (no DOM lib).
@@ -10,7 +14,8 @@ declare const File: any;
 declare function atob(data: string): string;
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// NiiVue draws with WebGL2: headless Chromium gives it through SwiftShader (software, no GPU).
+const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const CT = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm.nii.gz');
 const CT_REFERENCE = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm_reference_labels.nii.gz');
@@ -43,18 +48,41 @@ async function dropFiles(page: Page, selector: string, files: string[]): Promise
   await page.dispatchEvent(selector, 'drop', { dataTransfer });
 }
 
-/** Pixels of a canvas in an organ colour blend (red, blue or yellow), not grey and not the green crosshair. */
-function colouredPixels(page: Page, canvasSelector: string): Promise<number> {
-  return page.evaluate((selector: string) => {
-    const canvas = document.querySelector(selector);
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    let count = 0;
-    for (let o = 0; o < data.length; o += 4) {
-      const [r, g, b] = [data[o], data[o + 1], data[o + 2]];
-      if (r - g > 30 || b - g > 30 || (r - b > 30 && g - b > 30)) count++;
+/** The RGB pixels of an element as drawn on screen (a WebGL canvas has no readable 2D context). */
+async function elementPixels(page: Page, selector: string): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+  const { data, info } = await sharp(await page.locator(selector).screenshot()).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+const isOrganColour = (r: number, g: number, b: number) => r - g > 30 || b - g > 30 || (r - b > 30 && g - b > 30);
+
+/** Pixels of the viewer in an organ colour blend (red, blue or yellow), not grey and not the green crosshair. */
+async function colouredPixels(page: Page, selector = '#viewer-canvas'): Promise<number> {
+  const { data, channels } = await elementPixels(page, selector);
+  let count = 0;
+  for (let o = 0; o < data.length; o += channels) if (isOrganColour(data[o], data[o + 1], data[o + 2])) count++;
+  return count;
+}
+
+/** Mean column (0..1 of the width) of the viewer's red-dominant (liver) pixels, and how many. */
+async function redPixels(page: Page): Promise<{ count: number; meanColumn: number }> {
+  const { data, width, channels } = await elementPixels(page, '#viewer-canvas');
+  let count = 0;
+  let columns = 0;
+  for (let o = 0, p = 0; o < data.length; o += channels, p++) {
+    if (data[o] - data[o + 1] > 30 && data[o] - data[o + 2] > 30) {
+      count++;
+      columns += (p % width) / width;
     }
-    return count;
-  }, canvasSelector);
+  }
+  return { count, meanColumn: count ? columns / count : NaN };
+}
+
+/** Waits for the viewer to have drawn the job's volumes (NiiVue loads them asynchronously). */
+async function viewerReady(page: Page, timeout?: number): Promise<void> {
+  await page.waitForSelector('#viewer-canvas[data-ready="true"]', { timeout });
+  // Let NiiVue finish its first frames.
+  await page.waitForTimeout(500);
 }
 
 function screenshot(page: Page, name: string): Promise<Buffer> {
@@ -107,6 +135,12 @@ describe('web page (real service, real browser)', () => {
     const organsSource = await organs.text();
     expect(organsSource).toContain('export const ORGAN_COLOURS = {"liver":[214,96,77],"spleen":[67,147,195],"pancreas":[240,200,60]};');
     expect(organsSource).toContain('export const ORGAN_LABELS = {"liver":1,"spleen":2,"pancreas":3};');
+    // NiiVue's ESM bundle, from node_modules (no CDN), under the same CSP.
+    const niivue = await anonymous.get('/assets/vendor/niivue.js');
+    expect(niivue.status).toBe(200);
+    expect(niivue.headers.get('content-type')).toMatch(/javascript/);
+    expect(niivue.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await niivue.text()).toMatch(/export \{[^}]*\bNiivue\b/);
 
     expect((await anonymous.get('/health/ready')).status).toBe(200);
     expect((await anonymous.get('/docs/openapi.json')).status).toBe(200);
@@ -191,7 +225,7 @@ describe('web page (real service, real browser)', () => {
 
     // The segmentation itself: up to 240 s on a busy machine. The test's timeout adds Playwright's
     // 30 s default for each of the four other waits.
-    await page.waitForSelector('#view-axial-canvas', { timeout: 240_000 });
+    await viewerReady(page, 240_000);
     expect(await page.textContent('#job-text')).toMatch(/^Succeeded/);
     expect(await page.$$eval('#job-stages li.done', (items) => items.length)).toBeGreaterThanOrEqual(6);
 
@@ -206,51 +240,69 @@ describe('web page (real service, real browser)', () => {
     }
     expect(Object.keys(api_.results).sort()).toEqual(['liver', 'pancreas', 'spleen']);
 
-    // The label map the page parsed itself (gunzip + NIfTI-1 in the browser) counts the server's voxels.
-    const counts = await page.evaluate(
-      async ({ id, key }: { id: string; key: string }) => {
-        const { readNifti } = await import('/assets/js/nifti.js' as string);
-        const response = await fetch(`/segmentations/${id}/labels`, { headers: { 'X-API-Key': key } });
-        const labels = await readNifti(await response.arrayBuffer());
-        const found: Record<number, number> = {};
-        for (const v of labels.data) if (v) found[v] = (found[v] ?? 0) + 1;
-        return { dims: labels.dims as number[], found };
-      },
-      { id: segmentationId, key: KEYS.segment },
-    );
-    expect(counts.dims).toEqual(api_.geometry.size);
-    for (const result of Object.values(api_.results)) expect(counts.found[result.label] ?? 0).toBe(result.voxels);
+    // NiiVue holds the CT and the label map on the API's grid, with the server's per-organ voxel counts.
+    const loaded = await page.evaluate(() => {
+      const viewer = document.querySelector('#viewer-canvas').lumenViewer;
+      const found: Record<number, number> = {};
+      for (const v of viewer.labels.img) if (v) found[v] = (found[v] ?? 0) + 1;
+      return { volumes: viewer.nv.volumes.length, imageDims: viewer.image.hdr.dims.slice(1, 4), labelDims: viewer.labels.hdr.dims.slice(1, 4), found };
+    });
+    expect(loaded.volumes).toBe(2);
+    expect(loaded.imageDims).toEqual(api_.geometry.size);
+    expect(loaded.labelDims).toEqual(api_.geometry.size);
+    for (const result of Object.values(api_.results)) expect(loaded.found[result.label] ?? 0).toBe(result.voxels);
 
-    // The overlay is drawn when the organs have voxels; opacity 0 removes every organ colour.
+    // The overlay is drawn (organ colours on the canvas); opacity 0 removes every organ colour.
     const organVoxels = Object.values(api_.results).reduce((sum, r) => sum + r.voxels, 0);
     expect(organVoxels).toBeGreaterThan(0);
-    const coloured = (await colouredPixels(page, '#view-axial-canvas')) + (await colouredPixels(page, '#view-coronal-canvas')) + (await colouredPixels(page, '#view-sagittal-canvas'));
-    expect(coloured).toBeGreaterThan(0);
+    const coloured = await colouredPixels(page);
+    expect(coloured).toBeGreaterThan(1000);
     await page.fill('#overlay-opacity', '0');
-    expect(await colouredPixels(page, '#view-axial-canvas')).toBe(0);
+    await page.waitForTimeout(300);
+    expect(await colouredPixels(page)).toBe(0);
     await page.fill('#overlay-opacity', '45');
 
-    // The CT itself is drawn under the overlay (grey levels vary), and window presets change it.
-    const greyLevels = () =>
-      page.evaluate(() => {
-        const canvas = document.querySelector('#view-axial-canvas');
-        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-        const levels = new Set<number>();
-        for (let o = 0; o < data.length; o += 4) if (data[o] === data[o + 1] && data[o + 1] === data[o + 2]) levels.add(data[o]);
-        return [...levels].sort((a, b) => a - b).join(',');
-      });
-    const abdomen = await greyLevels();
-    expect(abdomen.split(',').length).toBeGreaterThan(20);
+    // Organ toggles: all off leaves no organ colour, one back on brings its colour back.
+    for (const organ of ['liver', 'spleen', 'pancreas']) await page.uncheck(`#organ-toggles input[value="${organ}"]`);
+    await page.waitForTimeout(300);
+    expect(await colouredPixels(page)).toBe(0);
+    await page.check('#organ-toggles input[value="liver"]');
+    await page.waitForTimeout(300);
+    const liverOnly = await colouredPixels(page);
+    expect(liverOnly).toBeGreaterThan(0);
+    expect(liverOnly).toBeLessThan(coloured);
+    for (const organ of ['spleen', 'pancreas']) await page.check(`#organ-toggles input[value="${organ}"]`);
+
+    // The CT itself is drawn under the overlay (grey levels vary), and window presets change it:
+    // the narrower liver window saturates more of the CT to white.
+    const greys = async () => {
+      const { data, channels } = await elementPixels(page, '#viewer-canvas');
+      const levels = new Set<number>();
+      let white = 0;
+      for (let o = 0; o < data.length; o += channels) {
+        if (data[o] !== data[o + 1] || data[o + 1] !== data[o + 2]) continue;
+        levels.add(data[o]);
+        if (data[o] === 255) white++;
+      }
+      return { levels: levels.size, white };
+    };
+    const abdomen = await greys();
+    expect(abdomen.levels).toBeGreaterThan(20);
     await page.selectOption('#window-preset', '150,30');
     expect(await page.inputValue('#window-width')).toBe('150');
-    expect(await greyLevels()).not.toBe(abdomen);
+    await page.waitForTimeout(300);
+    expect((await greys()).white).toBeGreaterThan(abdomen.white * 1.2 + 100);
     await page.selectOption('#window-preset', '400,50');
 
-    // Sliders are keyboard operable and move the slice.
-    const before = await page.textContent('#view-axial output');
-    await page.focus('#view-axial-slice');
-    await page.keyboard.press('ArrowRight');
-    expect(await page.textContent('#view-axial output')).not.toBe(before);
+    // The crosshair readout: LPS mm and HU; a click in a view moves it.
+    expect(await page.textContent('#viewer-readout')).toMatch(/^Crosshair: LPS -?\d+\.\d, -?\d+\.\d, -?\d+\.\d mm · -?\d+ HU/);
+    const before = await page.getAttribute('#viewer-readout', 'data-lps');
+    const box = (await page.locator('#viewer-canvas').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.2, box.y + box.height * 0.7);
+    await page.waitForFunction((lps: string | null) => document.querySelector('#viewer-readout').dataset.lps !== lps, before);
+
+    // A NIfTI input has no DICOM SEG to download.
+    expect(await page.isHidden('#download-dicom-seg')).toBe(true);
 
     await page.waitForSelector('#preview-figure:not([hidden])');
     expect(await page.evaluate(() => document.querySelector('#preview-image').naturalWidth)).toBeGreaterThan(0);
@@ -261,48 +313,17 @@ describe('web page (real service, real browser)', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   }, 240_000 + 4 * 30_000);
 
-  it('draws slices in radiological orientation: the reference liver on the screen left of the axial view', async () => {
-    const geometry = ((await (await client(api.url, KEYS.segment).get(`/segmentations/${segmentationId}`)).json()) as Segmentation).geometry;
-    const found = await page.evaluate(
-      async ({ base64, direction, spacing }: { base64: string; direction: number[]; spacing: number[] }) => {
-        const { readNifti } = await import('/assets/js/nifti.js' as string);
-        const { axisMapping, viewPlane, renderSlice, labelSummary } = await import('/assets/js/slices.js' as string);
-        const bytes = Uint8Array.from(atob(base64), (c: string) => c.charCodeAt(0));
-        const labels = await readNifti(bytes.buffer);
-        const counts = Object.fromEntries(labelSummary(labels.data, labels.dims).counts);
-        // Liver alone, in red, on the axial slice through the liver's centre.
-        const liver = new Uint8Array(labels.data.length);
-        const centre = [0, 0, 0];
-        let n = 0;
-        for (let v = 0; v < liver.length; v++) {
-          if (labels.data[v] !== 5) continue;
-          liver[v] = 1;
-          centre[0] += v % labels.dims[0];
-          centre[1] += Math.floor(v / labels.dims[0]) % labels.dims[1];
-          centre[2] += Math.floor(v / (labels.dims[0] * labels.dims[1]));
-          n++;
-        }
-        const plane = viewPlane('axial', axisMapping(direction), labels.dims, spacing);
-        const rgba = new Uint8ClampedArray(plane.width * plane.height * 4);
-        renderSlice(rgba, plane, labels.dims, Math.round(centre[plane.fixed.axis] / n), null, liver, { windowWidth: 400, windowLevel: 50, opacity: 1, colours: new Map([[1, [255, 0, 0]]]) });
-        let columns = 0;
-        let red = 0;
-        for (let p = 0; p < plane.width * plane.height; p++) {
-          if (rgba[p * 4] === 255) {
-            columns += p % plane.width;
-            red++;
-          }
-        }
-        return { counts, meanColumn: columns / red, width: plane.width, red };
-      },
-      { base64: fs.readFileSync(CT_REFERENCE).toString('base64'), direction: geometry.direction, spacing: geometry.spacing },
-    );
-    // The data's README: liver (5) 38,634 voxels, spleen (1) 9,452, pancreas (7) 644.
-    expect(found.counts[5]).toBe(38634);
-    expect(found.counts[1]).toBe(9452);
-    expect(found.counts[7]).toBe(644);
-    expect(found.red).toBeGreaterThan(0);
-    expect(found.meanColumn).toBeLessThan(found.width / 2);
+  it('draws slices in radiological orientation: the liver on the screen left of the axial view', async () => {
+    await page.selectOption('#view-layout', 'axial');
+    for (const organ of ['spleen', 'pancreas']) await page.uncheck(`#organ-toggles input[value="${organ}"]`);
+    await page.waitForTimeout(500);
+    const liver = await redPixels(page);
+    await screenshot(page, 'web-viewer-axial.png');
+    for (const organ of ['spleen', 'pancreas']) await page.check(`#organ-toggles input[value="${organ}"]`);
+    await page.selectOption('#view-layout', 'multiplanar');
+    // The patient's right (where the liver is) on the screen's left.
+    expect(liver.count).toBeGreaterThan(100);
+    expect(liver.meanColumn).toBeLessThan(0.5);
   });
 
   it('lists the key\'s jobs with status, duration and a link that reopens the result', async () => {
@@ -315,10 +336,41 @@ describe('web page (real service, real browser)', () => {
     expect(await page.$$eval('#jobs-table tbody tr', (rows) => rows.length)).toBe(1);
     await screenshot(page, 'web-jobs.png');
     await page.click(`${row} a`);
-    await page.waitForSelector('#view-axial-canvas');
+    await viewerReady(page);
     expect(await page.textContent('#job-id')).toBe(segmentationId);
-    expect(await colouredPixels(page, '#view-axial-canvas')).toBeGreaterThan(0);
+    expect(await colouredPixels(page)).toBeGreaterThan(0);
   });
+
+  it('segments a DICOM series (zip) from the page, shows the CT the API read from it, and downloads the DICOM SEG', async () => {
+    const ct = await readVolume(CT, 1e9);
+    const series = volumeToDicomSeries(ct);
+    const zipFile = path.join(tempDir(), 'ct-series.zip');
+    fs.writeFileSync(zipFile, zipSync(Object.fromEntries(series.files.map((bytes, k) => [`series/${String(k).padStart(3, '0')}.dcm`, bytes]))));
+    await page.click('nav a[data-page="segment"]');
+    await page.evaluate(() => ((globalThis as any).location.hash = '#/segment'));
+    if (await page.isVisible('#reference-clear')) await page.click('#reference-clear');
+    await page.setInputFiles('#image-input', zipFile);
+    await page.check('#fast');
+    await page.click('#segment-submit');
+    await page.waitForFunction((old: string) => /^#\/segment\/[0-9a-f-]{36}$/.test((globalThis as any).location.hash) && !(globalThis as any).location.hash.includes(old), segmentationId);
+    await viewerReady(page, 240_000);
+    await page.uncheck('#fast');
+    const dicomId = (await page.evaluate(() => (globalThis as any).location.hash as string)).split('/')[2];
+    // The CT under the overlay is the series as the API read it (/image), not the zip.
+    const dims = await page.evaluate(() => document.querySelector('#viewer-canvas').lumenViewer.image.hdr.dims.slice(1, 4));
+    expect(dims).toEqual(ct.size);
+    expect(await colouredPixels(page)).toBeGreaterThan(0);
+
+    expect(await page.isVisible('#download-dicom-seg')).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-dicom-seg')]);
+    expect(download.suggestedFilename()).toBe(`${dicomId}_seg.dcm`);
+    const bytes = fs.readFileSync((await download.path())!);
+    expect(bytes.subarray(128, 132).toString('latin1')).toBe('DICM');
+    const seg = parseDicom(new Uint8Array(bytes));
+    expect(seg.SOPClassUID).toBe('1.2.840.10008.5.1.4.1.1.66.4');
+    expect(seg.StudyInstanceUID).toBe(series.study);
+    await screenshot(page, 'web-dicom-seg.png');
+  }, 240_000 + 60_000);
 
   it('opens the search page with the key\'s collections', async () => {
     await page.click('nav a[data-page="search"]');

@@ -6,12 +6,13 @@ import { VolumeFormat, extensionOf } from '@lumen/volumes';
 import type { SegmentationParams } from './segmentation-params.js';
 
 /** The files a finished segmentation serves. */
-export type SegmentationOutput = 'labels.nii.gz' | 'preview.png' | 'dicom-seg.dcm';
+export type SegmentationOutput = 'labels.nii.gz' | 'preview.png' | 'dicom-seg.dcm' | 'image.nii.gz';
 
 /**
  * The one place that knows a segmentation job's folder, DATA_DIR/segmentations/<jobId>/:
  * `input.<ext>` or `dicom/…` (the upload), `reference.<ext>`, and the outputs `labels.nii.gz`,
- * `preview.png` and, for DICOM inputs, `dicom-seg.dcm`. Every name is ours; the API writes the uploads here and the worker reads
+ * `preview.png` and, for DICOM inputs, `dicom-seg.dcm` and `image.nii.gz` (the series as read, for
+ * the web page's viewer). Every name is ours; the API writes the uploads here and the worker reads
  * them and writes the outputs. Params hold names relative to the folder.
  */
 @Injectable()

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { ModelRegistry, Tensor } from '@lumen/inference';
 import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError } from '@lumen/jobs';
-import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap } from '@lumen/volumes';
+import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap, writeVolume } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
 import { CascadeStep, runCascade } from './cascade.js';
 import { DicomSegUnavailable, buildDicomSeg, readSourceHeaders } from './dicom-seg.js';
@@ -98,7 +98,12 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     const png = await renderPreview(result.canonical.image, result.canonical.labels, result.canonical.shape, result.canonical.spacing, organList);
     await fs.writeFile(this.storage.output(jobId, 'preview.png'), png);
     const models = `${cascade.coarse.model}@${cascade.coarse.version}${params.fast ? '' : ` + ${cascade.fine.model}@${cascade.fine.version}`}`;
-    const dicomSeg = params.input.dicomFiles?.length ? await this.writeDicomSeg(jobId, params, result.labels, geometry, models, cascade) : null;
+    let dicomSeg: DicomSegResult | null = null;
+    if (params.input.dicomFiles?.length) {
+      // The series as read, for viewers that do not read DICOM (the web page's NiiVue).
+      await writeVolume(this.storage.output(jobId, 'image.nii.gz'), volume);
+      dicomSeg = await this.writeDicomSeg(jobId, params, result.labels, geometry, models, cascade);
+    }
     result.timingsMs.outputs = Math.round(performance.now() - started);
     this.logger.log(`job ${jobId}: segmented ${volume.size.join('×')} in ${Object.values(result.timingsMs).reduce((a, b) => a + b, 0)} ms`);
 

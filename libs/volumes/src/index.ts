@@ -8,3 +8,4 @@ export * from './kernels/statistics.js';
 export * from './volume-io.js';
 export * from './header-peek.js';
 export * from './volume-error.js';
+export * from './volume-write.js';

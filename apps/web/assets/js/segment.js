@@ -1,10 +1,9 @@
 // Segmentation page: upload (with progress), live job progress by stage, then the viewer.
 
-import { getBlob, getJson, saveBlob, uploadForm } from './api.js';
+import { getBlob, getJson, request, saveBlob, uploadForm } from './api.js';
 import { $, el, fileDropZone, formatBytes, formatMs, formatNumber, showError } from './dom.js';
-import { readNifti } from './nifti.js';
 import { ORGANS, ORGAN_LABELS, organColour } from './organs.js';
-import { SliceViewer } from './viewer.js';
+import { NiivueViewer } from './viewer.js';
 
 const POLL_MS = 1000;
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
@@ -21,7 +20,11 @@ const STEPS = [
   { label: 'Done', codes: ['done'] },
 ];
 
-const isNifti = (name) => /\.nii(\.gz)?$/i.test(name);
+/** Files NiiVue reads itself; for anything else (a DICOM zip) the viewer asks the API for the CT. */
+const viewerReads = (name) => /\.(nii(\.gz)?|nrrd|mha)$/i.test(name);
+
+/** The file name in a Content-Disposition header (the API names downloads with their extension). */
+const attachmentName = (header, fallback) => /filename="([^"]+)"/.exec(header ?? '')?.[1] ?? fallback;
 
 export class SegmentationPage {
   constructor() {
@@ -84,7 +87,9 @@ export class SegmentationPage {
       $('#overlay-opacity-value').value = `${opacity.value}%`;
       this.viewer?.setOpacity(Number(opacity.value) / 100);
     });
+    $('#view-layout').addEventListener('change', (event) => this.viewer?.setLayout(event.target.value));
     $('#download-labels').addEventListener('click', () => this.download('labels', `${this.activeId}_labels.nii.gz`));
+    $('#download-dicom-seg').addEventListener('click', () => this.download('dicom-seg', `${this.activeId}_seg.dcm`));
     $('#download-preview').addEventListener('click', () => this.download('preview', `${this.activeId}_preview.png`));
   }
 
@@ -243,6 +248,7 @@ export class SegmentationPage {
     showError($('#viewer-error'), null);
     this.renderStatistics(s);
     this.renderOrganToggles(s);
+    this.renderDicomSeg(s);
     await Promise.all([this.loadPreview(s.id), this.loadViewer(s)]);
   }
 
@@ -273,6 +279,16 @@ export class SegmentationPage {
     $('#timings').textContent = timings ? `Timings: ${timings}${stage2}` : '';
   }
 
+  /** The DICOM SEG download: DICOM inputs only; disabled, with the reason, when none was made. */
+  renderDicomSeg(s) {
+    const button = $('#download-dicom-seg');
+    const note = $('#dicom-seg-note');
+    button.hidden = !s.links?.dicomSeg;
+    button.disabled = s.dicomSeg?.available === false;
+    note.hidden = !(s.links?.dicomSeg && s.dicomSeg?.available === false);
+    note.textContent = s.dicomSeg?.available === false ? `No DICOM SEG: ${s.dicomSeg.detail}` : '';
+  }
+
   renderOrganToggles(s) {
     const toggles = s.organs.map((organ) =>
       el(
@@ -298,50 +314,57 @@ export class SegmentationPage {
     }
   }
 
+  /** The CT for the viewer: the file uploaded from this tab when NiiVue reads it, else the API's copy. */
+  async viewerImage(s) {
+    const file = this.uploadedImages.get(s.id);
+    if (file && viewerReads(file.name)) return file;
+    const response = await request(`/segmentations/${s.id}/image`);
+    return new File([await response.blob()], attachmentName(response.headers.get('content-disposition'), `${s.id}_image.nii.gz`));
+  }
+
   async loadViewer(s) {
     const note = $('#viewer-note');
     const views = $('#views');
-    views.replaceChildren();
-    note.textContent = 'Loading the label map…';
+    const canvas = el('canvas', { id: 'viewer-canvas', className: 'viewer-canvas', role: 'img', 'aria-label': 'CT with the organ overlay: axial, coronal, sagittal and 3D views' });
+    const readout = el('p', { id: 'viewer-readout', className: 'viewer-readout', 'aria-live': 'polite' });
+    views.replaceChildren(el('div', { className: 'viewer-canvas-wrap' }, canvas), readout);
+    note.textContent = 'Loading the CT and the label map…';
     let labels;
+    let image = null;
+    let imageNote = '';
     try {
-      labels = await readNifti(await (await getBlob(`/segmentations/${s.id}/labels`)).arrayBuffer());
+      labels = new File([await getBlob(`/segmentations/${s.id}/labels`)], `${s.id}_labels.nii.gz`);
     } catch (error) {
       note.textContent = 'The label map could not be shown here; the server preview below shows the result.';
       showError($('#viewer-error'), error);
       return;
     }
-    const size = s.geometry?.size ?? labels.dims;
-    if (labels.dims.join() !== size.join()) {
-      note.textContent = `The label map is ${labels.dims.join(' × ')} but the job reports ${size.join(' × ')}; see the server preview below.`;
+    try {
+      image = await this.viewerImage(s);
+    } catch (error) {
+      imageNote = ` The CT could not be loaded (${error.message}): the overlay is shown on black.`;
+    }
+    if (this.activeId !== s.id) return;
+    const organs = s.organs.map((name) => ({ name, label: s.results?.[name]?.label ?? ORGAN_LABELS[name] }));
+    const viewer = new NiivueViewer(canvas, readout);
+    viewer.setWindow(Number($('#window-width').value) || 400, Number($('#window-level').value) || 50);
+    viewer.setOpacity(Number($('#overlay-opacity').value) / 100);
+    for (const toggle of document.querySelectorAll('#organ-toggles input')) if (!toggle.checked) viewer.setOrganVisible(toggle.value, false);
+    try {
+      await viewer.load({ image, labels, organs });
+    } catch (error) {
+      note.textContent = 'The viewer could not start (it needs WebGL2); the server preview below shows the result.';
+      showError($('#viewer-error'), error);
       return;
     }
-    let image = null;
-    let imageNote = '';
-    const file = this.uploadedImages.get(s.id);
-    if (file && isNifti(file.name)) {
-      try {
-        image = await readNifti(await file.arrayBuffer());
-        if (image.dims.join() !== size.join()) {
-          imageNote = `The image is ${image.dims.join(' × ')}, not the label grid; showing the labels alone.`;
-          image = null;
-        }
-      } catch (error) {
-        imageNote = `The image could not be read here (${error.message}); showing the labels alone.`;
-      }
-    } else if (file) {
-      imageNote = `${file.name} is not NIfTI, which is all this page reads: the overlay is shown on black; the server preview below shows it on the CT.`;
-    } else {
-      imageNote = 'The image was not uploaded from this tab: the overlay is shown on black; the server preview below shows it on the CT.';
-    }
-    const organs = s.organs.map((name) => ({ name, label: s.results?.[name]?.label ?? ORGAN_LABELS[name] }));
-    const direction = s.geometry?.direction ?? [1, 0, 0, 0, 1, 0, 0, 0, 1];
-    const spacing = s.geometry?.spacing ?? labels.pixdim.map((p) => Math.abs(p) || 1);
-    this.viewer = new SliceViewer(views, { labels: labels.data, image, dims: size, spacing, direction, organs });
-    this.viewer.setWindow(Number($('#window-width').value) || 400, Number($('#window-level').value) || 50);
-    this.viewer.setOpacity(Number($('#overlay-opacity').value) / 100);
-    for (const toggle of document.querySelectorAll('#organ-toggles input')) this.viewer.setOrganVisible(toggle.value, toggle.checked);
-    note.textContent = `${size.join(' × ')} voxels at ${spacing.map((v) => v.toFixed(2)).join(' × ')} mm. Use the sliders (arrow keys) to move through slices; click a view to move the others there.${imageNote ? ` ${imageNote}` : ''}`;
+    viewer.setLayout($('#view-layout').value);
+    this.viewer = viewer;
+    // For tests and debugging: the viewer (and its NiiVue instance) from the canvas.
+    canvas.lumenViewer = viewer;
+    canvas.dataset.ready = 'true';
+    const size = s.geometry?.size;
+    const spacing = s.geometry?.spacing;
+    note.textContent = `${size ? `${size.join(' × ')} voxels at ${spacing.map((v) => v.toFixed(2)).join(' × ')} mm. ` : ''}Click or drag in a view to move the crosshair; drag the 3D view to rotate it; scroll to move through slices.${imageNote}`;
   }
 }
 

@@ -59,6 +59,19 @@ export class SegmentationsController {
     await reply.header('content-type', 'image/png').send(fs.createReadStream(file));
   }
 
+  @Get(':id/image')
+  @ApiProduces('application/octet-stream')
+  @ApiOperation({
+    operationId: 'getSegmentationImage',
+    summary: 'The CT the segmentation was made from, for viewers: the upload (NIfTI, NRRD, MHA) or, for DICOM, the series as read (NIfTI .nii.gz)',
+  })
+  @ApiOkResponse({ description: 'The volume file; Content-Disposition names it with its format extension', schema: { type: 'string', format: 'binary' } })
+  @ApiProblemResponses(400, 401, 403, 404, 409)
+  async image(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res() reply: FastifyReply): Promise<void> {
+    const { file, name } = await this.service.imageFile(principal, id);
+    await reply.header('content-type', 'application/octet-stream').header('content-disposition', `attachment; filename="${name}"`).send(fs.createReadStream(file));
+  }
+
   @Get(':id/dicom-seg')
   @ApiProduces('application/dicom')
   @ApiOperation({

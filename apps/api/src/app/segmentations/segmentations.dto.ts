@@ -160,7 +160,7 @@ export class SegmentationDto {
   })
   dicomSeg: DicomSegResult | null;
   @ApiProperty({
-    example: { self: '/segmentations/…', job: '/jobs/…', labels: '/segmentations/…/labels', preview: '/segmentations/…/preview', dicomSeg: '/segmentations/…/dicom-seg' },
+    example: { self: '/segmentations/…', job: '/jobs/…', labels: '/segmentations/…/labels', preview: '/segmentations/…/preview', image: '/segmentations/…/image', dicomSeg: '/segmentations/…/dicom-seg' },
     description: '`dicomSeg` only for DICOM inputs',
   })
   links: Record<string, string>;
@@ -189,6 +189,7 @@ export class SegmentationDto {
         job: `/jobs/${job.id}`,
         labels: `/segmentations/${job.id}/labels`,
         preview: `/segmentations/${job.id}/preview`,
+        image: `/segmentations/${job.id}/image`,
         ...(params.input.dicomFiles?.length ? { dicomSeg: `/segmentations/${job.id}/dicom-seg` } : {}),
       },
     };

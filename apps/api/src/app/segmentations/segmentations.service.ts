@@ -13,6 +13,7 @@ import {
   assertSameGrid,
   checkDeclaredSize,
   checkSliceSpacing,
+  extensionOf,
   chooseSeries,
   extractDicomZip,
   formatFromFileName,
@@ -141,6 +142,19 @@ export class SegmentationsService {
       throw new ProblemException(HttpStatus.CONFLICT, 'dicom-seg-unavailable', `Segmentation ${id} has no DICOM SEG: ${seg.detail}`, { reason: seg.problem });
     }
     return this.finishedOutput(job, 'dicom-seg.dcm');
+  }
+
+  /**
+   * The CT a finished segmentation was made from, as a file a web viewer reads: the upload itself
+   * for NIfTI/NRRD/MHA, the series as read (NIfTI) for DICOM. `name` carries the right extension.
+   */
+  async imageFile(principal: Principal, id: string): Promise<{ file: string; name: string }> {
+    const job = await this.find(principal, id);
+    if (job.params.input.dicomFiles?.length) return { file: this.finishedOutput(job, 'image.nii.gz'), name: `${id}_image.nii.gz` };
+    this.finishedOutput(job, 'labels.nii.gz');
+    const [file] = this.storage.inputFiles(id, job.params.input);
+    if (!fs.existsSync(file)) throw new ProblemException(HttpStatus.NOT_FOUND, 'output-missing', `The image of segmentation ${id} is gone`);
+    return { file, name: `${id}_image${extensionOf(job.params.input.format)}` };
   }
 
   private finishedOutput(job: SegmentationJob, name: SegmentationOutput): string {

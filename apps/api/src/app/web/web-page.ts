@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
@@ -39,11 +40,33 @@ function pageHeaders(reply: FastifyReply, csp: string): void {
 }
 
 /**
- * GET / → index.html; GET /assets/* → apps/web/assets, except the `generated` modules (path under
- * /assets/ → JavaScript source) the API builds from the libraries. Nothing else under apps/web is
- * reachable.
+ * Browser modules the page loads from npm packages, served from node_modules (no CDN): path
+ * under /assets/ → [package, file inside it]. NiiVue's `dist/index.js` is its self-contained ESM
+ * bundle (dependencies inlined; its `min` export wraps the code in a string meant for a data: URL
+ * import, which the page's CSP forbids).
  */
-export async function registerWebPage(fastify: FastifyInstance, root: string, csp: string, generated: Record<string, string> = {}): Promise<void> {
+export const VENDOR_MODULES: Record<string, [string, string]> = { 'vendor/niivue.js': ['@niivue/niivue', 'dist/index.js'] };
+
+/** The package directory holding a resolved entry file (the nearest package.json with that name). */
+function packageDir(name: string): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.resolve(name))); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === name) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`package ${name} not found`);
+  }
+}
+
+/** The files of VENDOR_MODULES, resolved from the running module. */
+export function vendorFiles(): Record<string, string> {
+  return Object.fromEntries(Object.entries(VENDOR_MODULES).map(([asset, [name, file]]) => [asset, path.join(packageDir(name), file)]));
+}
+
+/**
+ * GET / → index.html; GET /assets/* → apps/web/assets, except the `generated` modules (path under
+ * /assets/ → JavaScript source) the API builds from the libraries and the `vendor` files (path
+ * under /assets/ → file in node_modules). Nothing else under apps/web is reachable.
+ */
+export async function registerWebPage(fastify: FastifyInstance, root: string, csp: string, generated: Record<string, string> = {}, vendor: Record<string, string> = {}): Promise<void> {
   await fastify.register(async (scope) => {
     await scope.register(fastifyStatic, {
       root: path.join(root, 'assets'),
@@ -58,6 +81,12 @@ export async function registerWebPage(fastify: FastifyInstance, root: string, cs
       scope.get(`/assets/${file}`, (_request, reply) => {
         pageHeaders(reply, csp);
         return reply.type('text/javascript; charset=utf-8').send(source);
+      });
+    }
+    for (const [asset, file] of Object.entries(vendor)) {
+      scope.get(`/assets/${asset}`, (_request, reply) => {
+        pageHeaders(reply, csp);
+        return reply.type('text/javascript; charset=utf-8').sendFile(path.basename(file), path.dirname(file));
       });
     }
     scope.get('/', (_request, reply) => {
