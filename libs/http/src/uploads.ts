@@ -22,6 +22,8 @@ export type MultipartLimits = {
   /** Where the parts are written (created if absent). */
   directory: string;
   maxFileBytes: number;
+  /** Most bytes of all files together (a request of many parts sent without Content-Length). */
+  maxTotalBytes?: number;
   maxFiles: number;
   /** File fields accepted; any other file field is a 400. */
   fileFields: string[];
@@ -40,11 +42,14 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
   const files: UploadedFile[] = [];
   const fields: Record<string, string> = {};
   const written: string[] = [];
+  const maxTotalBytes = limits.maxTotalBytes ?? Number.POSITIVE_INFINITY;
+  let totalBytes = 0;
   const cleanup = async () => {
     await Promise.all(written.map((file) => fs.promises.rm(file, { force: true })));
   };
   try {
-    for await (const part of request.parts({ limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles } })) {
+    // parts: every file plus the text fields (the global default would cap a folder of files).
+    for await (const part of request.parts({ limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, parts: limits.maxFiles + 100 } })) {
       if (part.type === 'field') {
         fields[part.fieldname] = String(part.value);
         continue;
@@ -61,6 +66,8 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
         transform(chunk: Buffer, _encoding, callback) {
           hash.update(chunk);
           size += chunk.length;
+          totalBytes += chunk.length;
+          if (totalBytes > maxTotalBytes) return callback(Object.assign(new Error('upload too large'), { code: 'LUMEN_UPLOAD_TOO_LARGE' }));
           callback(null, chunk);
         },
       });
@@ -84,6 +91,9 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
     const code = (error as { code?: string }).code;
     if (code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'file-too-large', `A file is larger than the limit of ${limits.maxFileBytes} bytes`);
+    }
+    if (code === 'LUMEN_UPLOAD_TOO_LARGE') {
+      throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'upload-too-large', `The uploaded files total more than ${maxTotalBytes} bytes (UPLOAD_MAX_BYTES)`, { maxBytes: maxTotalBytes });
     }
     if (code === 'FST_FILES_LIMIT') throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-many-files', `At most ${limits.maxFiles} files per request`);
     if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-many-parts', 'Too many form parts');

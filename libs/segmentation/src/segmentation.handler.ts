@@ -99,7 +99,13 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     this.logger.log(`job ${jobId}: segmented ${volume.size.join('×')} in ${Object.values(result.timingsMs).reduce((a, b) => a + b, 0)} ms`);
 
     return {
-      input: { geometry, format: params.input.format, componentType: volume.componentType, voxels: volume.size[0] * volume.size[1] * volume.size[2] },
+      input: {
+        geometry,
+        format: params.input.format,
+        componentType: volume.componentType,
+        voxels: volume.size[0] * volume.size[1] * volume.size[2],
+        ...(params.input.dicom ? { dicom: params.input.dicom } : {}),
+      },
       organs,
       dice: diceScores,
       models: { coarse: `${cascade.coarse.model}@${cascade.coarse.version}`, fine: params.fast ? null : `${cascade.fine.model}@${cascade.fine.version}` },

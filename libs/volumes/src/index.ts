@@ -8,3 +8,8 @@ export * from './kernels/statistics.js';
 export * from './volume-io.js';
 export * from './header-peek.js';
 export * from './volume-error.js';
+export * from './zip-extract.js';
+export * from './dicom/dicom-header.js';
+export * from './dicom/dicom-series.js';
+export * from './dicom/transfer-syntax.js';
+export * from './dicom/dicom-intake.js';

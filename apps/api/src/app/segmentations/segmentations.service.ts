@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { JobStatus } from '@lumen/database';
@@ -8,17 +9,17 @@ import { ModelRegistry } from '@lumen/inference';
 import { JobKind, JobsService } from '@lumen/jobs';
 import { type SegmentationJob, type SegmentationOutput, type SegmentationParams, SegmentationStorage, servedCascade } from '@lumen/segmentation';
 import {
+  DICOM_MAX_FILES,
   VolumeError,
   VolumeFormat,
   assertSameGrid,
   checkDeclaredSize,
-  checkSliceSpacing,
-  chooseSeries,
-  extractDicomZip,
+  extractZip,
   formatFromFileName,
-  geometryOf,
-  groupDicomSeries,
-  readDicomSeries,
+  formatOfFileName,
+  intakeDicomFiles,
+  looksLikeZip,
+  readDicomHeader,
   readVolumeHeader,
   verifyGzip,
 } from '@lumen/volumes';
@@ -45,11 +46,11 @@ export class SegmentationsService {
     }
     const jobId = randomUUID();
     try {
-      const { image, reference: referenceFile } = form;
-      for (const f of [image, referenceFile]) if (f?.size === 0) throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'empty-file', `The "${f.field}" file is empty`);
+      const { image: images, reference: referenceFile } = form;
+      for (const f of [...(images.length === 1 ? images : []), referenceFile]) if (f?.size === 0) throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'empty-file', `The "${f.field}" file is empty`);
 
       await this.storage.create(jobId);
-      const input = await this.storeInput(image, jobId, form.seriesUid);
+      const input = await this.storeInput(images, jobId, form.seriesUid);
       let reference: SegmentationParams['reference'];
       if (referenceFile) {
         const format = formatFromFileName(referenceFile.clientName);
@@ -70,28 +71,54 @@ export class SegmentationsService {
     }
   }
 
-  private async storeInput(image: UploadedFile, jobId: string, seriesUid: string | undefined): Promise<SegmentationParams['input']> {
-    const format = formatFromFileName(image.clientName);
-    if (format !== VolumeFormat.DicomZip) {
-      if (seriesUid) throw invalidField('seriesUid', 'seriesUid applies only to a DICOM zip');
-      const file = this.storage.upload(jobId, 'input', format);
+  /** What the image parts are: one volume file, one zip of DICOM files, or DICOM files. */
+  private async inputKind(images: UploadedFile[]): Promise<VolumeFormat | 'dicom-files'> {
+    if (images.length > 1) return 'dicom-files';
+    const [image] = images;
+    const named = formatOfFileName(image.clientName);
+    if (named) return named;
+    // Any other name (or none): a zip, or a DICOM file (an enhanced multi-frame CT is one file).
+    if (await looksLikeZip(image.path)) return VolumeFormat.DicomZip;
+    if (await readDicomHeader(image.path)) return 'dicom-files';
+    return formatFromFileName(image.clientName);
+  }
+
+  /**
+   * Stores the input in the job's folder. A volume file gets its header checked; DICOM (zip or
+   * files) gets only what is cheap here — the zip streamed to files, each file's header, series
+   * grouping and the grid from the tags — and the worker decodes the pixels.
+   */
+  private async storeInput(images: UploadedFile[], jobId: string, seriesUid: string | undefined): Promise<SegmentationParams['input']> {
+    const kind = await this.inputKind(images);
+    if (kind !== VolumeFormat.DicomZip && kind !== 'dicom-files') {
+      const [image] = images;
+      if (seriesUid) throw invalidField('seriesUid', 'seriesUid applies only to DICOM');
+      const file = this.storage.upload(jobId, 'input', kind);
       fs.renameSync(image.path, file.path);
-      await this.checkFile(file.path, format);
+      await this.checkFile(file.path, kind);
       const geometry = await readVolumeHeader(file.path, this.config.segmentationMaxVoxels);
-      return { format, file: file.name, clientFileName: image.clientName, geometry };
+      return { format: kind, file: file.name, clientFileName: image.clientName, geometry };
     }
-    const files = extractDicomZip(image.path, this.storage.dicomDir(jobId), { maxEntries: 10_000, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
-    const series = chooseSeries(await groupDicomSeries(files), seriesUid);
-    checkSliceSpacing(series.tags);
-    const chosen = new Set(series.files);
-    await Promise.all(files.filter((f) => !chosen.has(f)).map((f) => fs.promises.rm(f, { force: true })));
-    const volume = await readDicomSeries(series.files, this.config.segmentationMaxVoxels);
+    const directory = this.storage.dicomDir(jobId);
+    let files: string[];
+    if (kind === VolumeFormat.DicomZip) {
+      files = await extractZip(images[0].path, directory, { maxEntries: DICOM_MAX_FILES, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
+    } else {
+      await fs.promises.mkdir(directory, { recursive: true });
+      files = images.map((image, index) => {
+        const target = path.join(directory, `${String(index).padStart(6, '0')}.dcm`);
+        fs.renameSync(image.path, target);
+        return target;
+      });
+    }
+    const { files: series, geometry, report } = await intakeDicomFiles(files, { seriesUid, maxVoxels: this.config.segmentationMaxVoxels });
     return {
-      format,
-      dicomFiles: series.files.map((f) => this.storage.relative(jobId, f)),
-      seriesUid: series.seriesUid,
-      clientFileName: image.clientName,
-      geometry: geometryOf(volume),
+      format: VolumeFormat.DicomZip,
+      dicomFiles: series.map((f) => this.storage.relative(jobId, f)),
+      seriesUid: report.seriesUid,
+      clientFileName: images.length === 1 ? images[0].clientName : `${images.length} files`,
+      geometry,
+      dicom: report,
     };
   }
 
