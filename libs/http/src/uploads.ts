@@ -6,7 +6,6 @@ import { pipeline } from 'node:stream/promises';
 import { HttpStatus } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ProblemException } from './problem.js';
-import type { DomainFailure } from './validation.js';
 
 /** A file part streamed to disk; the client's file name is kept as data only, never as a path. */
 export type UploadedFile = { field: string; clientName: string; mimetype: string; path: string; size: number; sha256: string };
@@ -100,10 +99,4 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
     throw new ProblemException(HttpStatus.BAD_REQUEST, 'malformed-multipart', `Malformed multipart body: ${(error as Error).message}`);
   }
   return { files, fields, cleanup };
-}
-
-/** A domain refusal of one uploaded file (an image that does not decode...), naming the field and file. */
-export function fileProblem(error: DomainFailure, file: UploadedFile): ProblemException {
-  const name = file.clientName ? ` "${file.clientName}"` : '';
-  return new ProblemException(error.status, error.problem, `${file.field}${name}: ${error.message}`, { ...error.details, field: file.field });
 }

@@ -7,18 +7,23 @@ import { type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryO
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
 import { CascadeStep, runCascade } from './cascade.js';
 import { renderPreview } from './preview.js';
+import { SegmentationError } from './segmentation-error.js';
 import { SegmentationStorage } from './segmentation-storage.js';
 import type { OrganResult, SegmentationParams, SegmentationResult } from './segmentation-params.js';
 
 export const COARSE_TASK = 'segmentation-coarse';
 export const FINE_TASK = 'segmentation-fine';
 
-/** The served cascade (the first model of each stage task), or an error saying what is missing. */
+/** The served cascade (the first model of each stage task), or `segmentation.models-unavailable` saying what is missing or wrong. */
 export function servedCascade(registry: ModelRegistry): CascadeConfig {
   const coarse = registry.byTask(COARSE_TASK).find((m) => m.ready);
   const fine = registry.byTask(FINE_TASK).find((m) => m.ready);
-  if (!coarse || !fine) throw new Error(`segmentation models are not loaded (need a ready "${COARSE_TASK}" and "${FINE_TASK}" model)`);
-  return cascadeConfigFromCards(coarse.card, fine.card);
+  if (!coarse || !fine) throw new SegmentationError('segmentation.models-unavailable', `segmentation models are not loaded (need a ready "${COARSE_TASK}" and "${FINE_TASK}" model)`);
+  try {
+    return cascadeConfigFromCards(coarse.card, fine.card);
+  } catch (error) {
+    throw new SegmentationError('segmentation.models-unavailable', (error as Error).message);
+  }
 }
 
 /** The job stage each step of the cascade reports as. */
@@ -58,7 +63,7 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
         assertSameGrid(volume, reference);
       }
     } catch (error) {
-      if (error instanceof VolumeError) throw new PermanentJobError(error.message, { problem: error.problem, ...error.details });
+      if (error instanceof VolumeError) throw new PermanentJobError(error.detail, { code: error.code, ...error.details });
       throw error;
     }
 

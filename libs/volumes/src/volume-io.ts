@@ -38,7 +38,7 @@ export function formatOfFileName(name: string): VolumeFormat | null {
 export function formatFromFileName(name: string): VolumeFormat {
   const match = formatOfFileName(name);
   if (!match) {
-    throw new VolumeError(415, 'unsupported-volume-format', `"${path.basename(name)}" is not a supported volume: use .nii, .nii.gz, .nrrd, .mha, a .zip of DICOM files or the DICOM files themselves`);
+    throw new VolumeError('volume.unsupported-format', `"${path.basename(name)}" is not a supported volume: use .nii, .nii.gz, .nrrd, .mha, a .zip of DICOM files or the DICOM files themselves`);
   }
   return match;
 }
@@ -60,19 +60,19 @@ const SCALAR_TYPES = new Set(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint
 export function checkHeader(image: Image, maxVoxels: number): Geometry {
   const { dimension, pixelType, components, componentType } = image.imageType;
   if (dimension !== 3) {
-    throw new VolumeError(422, 'not-a-3d-volume', `The image is ${dimension}D (size ${image.size.join('×')}); a 3D CT volume is required`, { dimension, size: image.size });
+    throw new VolumeError('volume.not-3d', `The image is ${dimension}D (size ${image.size.join('×')}); a 3D CT volume is required`, { dimension, size: image.size });
   }
   if (pixelType !== 'Scalar' || components !== 1) {
-    throw new VolumeError(422, 'unsupported-pixel-type', `Pixels are ${pixelType} with ${components} components; a scalar (one value per voxel) CT is required`);
+    throw new VolumeError('volume.unsupported-pixel-type', `Pixels are ${pixelType} with ${components} components; a scalar (one value per voxel) CT is required`);
   }
-  if (!SCALAR_TYPES.has(componentType)) throw new VolumeError(422, 'unsupported-pixel-type', `Pixel component type ${componentType} is not supported`);
+  if (!SCALAR_TYPES.has(componentType)) throw new VolumeError('volume.unsupported-pixel-type', `Pixel component type ${componentType} is not supported`);
   const g = imageGeometry(image);
   const voxels = g.size[0] * g.size[1] * g.size[2];
-  if (g.size.some((n) => !(n >= 1))) throw new VolumeError(422, 'empty-volume', `The volume has size ${g.size.join('×')}`);
+  if (g.size.some((n) => !(n >= 1))) throw new VolumeError('volume.empty', `The volume has size ${g.size.join('×')}`);
   if (voxels > maxVoxels) {
-    throw new VolumeError(413, 'volume-too-large', `The volume has ${voxels} voxels (${g.size.join('×')}); the limit is ${maxVoxels}`, { voxels, maxVoxels });
+    throw new VolumeError('volume.too-large', `The volume has ${voxels} voxels (${g.size.join('×')}); the limit is ${maxVoxels}`, { voxels, maxVoxels });
   }
-  if (g.spacing.some((s) => !(s > 0) || !Number.isFinite(s))) throw new VolumeError(422, 'invalid-spacing', `Voxel spacing ${g.spacing.join(' × ')} mm is not positive`);
+  if (g.spacing.some((s) => !(s > 0) || !Number.isFinite(s))) throw new VolumeError('volume.invalid-spacing', `Voxel spacing ${g.spacing.join(' × ')} mm is not positive`);
   return g;
 }
 
@@ -86,7 +86,7 @@ async function readWithItk(file: string, informationOnly: boolean): Promise<Imag
     return await readImageNode(file, informationOnly ? { informationOnly: true } : undefined);
   } catch (error) {
     // itk-wasm reports a failed read as a bare number or a terse message.
-    throw new VolumeError(422, 'unreadable-volume', `The file could not be read as a volume (corrupt, truncated or not this format): ${withoutPaths(String((error as Error)?.message ?? error))}`);
+    throw new VolumeError('volume.unreadable', `The file could not be read as a volume (corrupt, truncated or not this format): ${withoutPaths(String((error as Error)?.message ?? error))}`);
   }
 }
 
@@ -101,7 +101,7 @@ export async function readVolume(file: string, maxVoxels: number): Promise<Volum
   const g = checkHeader(image, maxVoxels);
   const expected = g.size[0] * g.size[1] * g.size[2];
   if (!image.data || image.data.length !== expected) {
-    throw new VolumeError(422, 'data-size-mismatch', `The header declares ${expected} voxels but the file holds ${image.data?.length ?? 0}`);
+    throw new VolumeError('volume.data-size-mismatch', `The header declares ${expected} voxels but the file holds ${image.data?.length ?? 0}`);
   }
   return { ...g, data: image.data as NumericArray, componentType: image.imageType.componentType };
 }
@@ -132,7 +132,7 @@ export async function readDicomSeries(files: string[], maxVoxels: number): Promi
   try {
     ({ outputImage: image } = await readImageDicomFileSeriesNode({ inputImages: files.map((f) => path.resolve(f)), singleSortedSeries: false }));
   } catch (error) {
-    throw new VolumeError(422, 'unreadable-dicom', `The DICOM series could not be read: ${withoutPaths(String((error as Error)?.message ?? error))}`);
+    throw new VolumeError('volume.unreadable-dicom', `The DICOM series could not be read: ${withoutPaths(String((error as Error)?.message ?? error))}`);
   }
   const g = checkHeader(image, maxVoxels);
   return { ...g, data: image.data as NumericArray, componentType: image.imageType.componentType };

@@ -26,11 +26,11 @@ function entryName(entry: yauzl.Entry): string {
   const raw = entry.fileName as unknown as Buffer;
   const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false).replace(/\\/g, '/');
   if (name.startsWith('/') || /^[a-zA-Z]:/.test(name) || name.split('/').includes('..')) {
-    throw new VolumeError(422, 'unsafe-zip-entry', `Zip entry "${name}" points outside the archive`);
+    throw new VolumeError('volume.unsafe-zip-entry', `Zip entry "${name}" points outside the archive`);
   }
   // Made by Unix (3) with S_IFLNK: unzip tools would create a real link.
   if (entry.versionMadeBy >> 8 === 3 && ((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000) {
-    throw new VolumeError(422, 'unsafe-zip-entry', `Zip entry "${name}" is a symbolic link; upload regular DICOM files only`);
+    throw new VolumeError('volume.unsafe-zip-entry', `Zip entry "${name}" is a symbolic link; upload regular DICOM files only`);
   }
   return name;
 }
@@ -48,7 +48,7 @@ export async function extractZip(zipFile: string, directory: string, limits: Zip
   try {
     zip = await yauzl.openPromise(zipFile, { decodeStrings: false, autoClose: false, validateEntrySizes: true });
   } catch (error) {
-    throw new VolumeError(422, 'invalid-zip', `The upload is not a readable zip archive: ${(error as Error).message}`);
+    throw new VolumeError('volume.invalid-zip', `The upload is not a readable zip archive: ${(error as Error).message}`);
   }
   const files: string[] = [];
   try {
@@ -58,12 +58,12 @@ export async function extractZip(zipFile: string, directory: string, limits: Zip
     for await (const entry of zip.eachEntry()) {
       const name = entryName(entry);
       if (name.endsWith('/') || name.startsWith('__MACOSX/') || name.endsWith('.DS_Store')) continue;
-      if (/\.(zip|gz|tgz|tar|7z|rar)$/i.test(name)) throw new VolumeError(422, 'nested-archive', `Zip entry "${name}" is an archive; upload one flat zip of DICOM files`);
+      if (/\.(zip|gz|tgz|tar|7z|rar)$/i.test(name)) throw new VolumeError('volume.nested-archive', `Zip entry "${name}" is an archive; upload one flat zip of DICOM files`);
       total += entry.uncompressedSize;
-      if (total > limits.maxUncompressedBytes) throw new VolumeError(413, 'zip-too-large', `The zip expands to more than ${limits.maxUncompressedBytes} bytes`);
+      if (total > limits.maxUncompressedBytes) throw new VolumeError('volume.zip-too-large', `The zip expands to more than ${limits.maxUncompressedBytes} bytes`);
       entries.push({ entry, name });
     }
-    if (entries.length > limits.maxEntries) throw new VolumeError(413, 'too-many-zip-entries', `The zip holds ${entries.length} files; the limit is ${limits.maxEntries}`);
+    if (entries.length > limits.maxEntries) throw new VolumeError('volume.too-many-zip-entries', `The zip holds ${entries.length} files; the limit is ${limits.maxEntries}`);
     await fs.promises.mkdir(directory, { recursive: true });
     for (const { entry, name } of entries) {
       const target = path.join(directory, `${String(files.length).padStart(6, '0')}.dcm`);
@@ -74,7 +74,7 @@ export async function extractZip(zipFile: string, directory: string, limits: Zip
           if (head.length < 4) {
             head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
             if (head.length === 4 && head.equals(ZIP_MAGIC)) {
-              return callback(new VolumeError(422, 'nested-archive', `Zip entry "${name}" is itself a zip; upload one flat zip of DICOM files`));
+              return callback(new VolumeError('volume.nested-archive', `Zip entry "${name}" is itself a zip; upload one flat zip of DICOM files`));
             }
           }
           callback(null, chunk);
@@ -84,10 +84,10 @@ export async function extractZip(zipFile: string, directory: string, limits: Zip
     }
   } catch (error) {
     if (error instanceof VolumeError) throw error;
-    throw new VolumeError(422, 'invalid-zip', `The upload is not a readable zip archive: ${(error as Error).message}`);
+    throw new VolumeError('volume.invalid-zip', `The upload is not a readable zip archive: ${(error as Error).message}`);
   } finally {
     zip.close();
   }
-  if (files.length === 0) throw new VolumeError(422, 'empty-zip', 'The zip holds no files');
+  if (files.length === 0) throw new VolumeError('volume.empty-zip', 'The zip holds no files');
   return files;
 }

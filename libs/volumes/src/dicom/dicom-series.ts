@@ -96,7 +96,7 @@ function majority(headers: DicomHeader[], key: (h: DicomHeader) => string): stri
 export function groupDicomSeries(headers: (DicomHeader | null)[]): { series: DicomSeriesGroup[]; dropped: DroppedImages[]; ignoredFiles: number } {
   const images = headers.filter(isImage);
   const ignoredFiles = headers.length - images.length;
-  if (!images.length) throw new VolumeError(422, 'no-dicom-files', `The upload holds no readable DICOM images (${headers.length} file${headers.length === 1 ? '' : 's'}, none a DICOM image)`);
+  if (!images.length) throw new VolumeError('volume.no-dicom-files', `The upload holds no readable DICOM images (${headers.length} file${headers.length === 1 ? '' : 's'}, none a DICOM image)`);
   const groups = new Map<string, DicomSeriesGroup>();
   for (const h of images) {
     const derived = !h.seriesUid;
@@ -129,7 +129,7 @@ export function groupDicomSeries(headers: (DicomHeader | null)[]): { series: Dic
     for (const g of series.filter((s) => slices(s) === 1)) dropped.push({ reason: DropReason.LoneImage, seriesUid: g.seriesUid, files: 1 });
     series = series.filter((g) => slices(g) > 1);
   }
-  if (!series.length) throw new VolumeError(422, 'no-dicom-files', 'The upload holds no DICOM images but localisers', { dropped });
+  if (!series.length) throw new VolumeError('volume.no-dicom-files', 'The upload holds no DICOM images but localisers', { dropped });
   return { series, dropped, ignoredFiles };
 }
 
@@ -141,11 +141,11 @@ export function chooseSeries(series: DicomSeriesGroup[], seriesUid?: string): Di
   const summary = series.map((s) => ({ seriesUid: s.seriesUid, grouping: s.grouping, description: s.description, modality: s.modality, files: s.headers.length }));
   if (seriesUid) {
     const chosen = series.find((s) => s.seriesUid === seriesUid);
-    if (!chosen) throw new VolumeError(422, 'unknown-series', `The upload has no series ${seriesUid}`, { series: summary });
+    if (!chosen) throw new VolumeError('volume.unknown-series', `The upload has no series ${seriesUid}`, { series: summary });
     return chosen;
   }
   if (series.length > 1) {
-    throw new VolumeError(422, 'multiple-series', `The upload holds ${series.length} DICOM series; choose one with the seriesUid field`, { series: summary });
+    throw new VolumeError('volume.multiple-series', `The upload holds ${series.length} DICOM series; choose one with the seriesUid field`, { series: summary });
   }
   return series[0];
 }
@@ -171,14 +171,14 @@ export function seriesGeometry(group: DicomSeriesGroup, maxVoxels: number): { ge
   assertDecodable(group.headers.map((h) => h.transferSyntaxUid));
   const multiFrame = group.headers.filter((h) => h.frames > 1);
   if (multiFrame.length && group.headers.length > 1) {
-    throw new VolumeError(422, 'mixed-multiframe', `The series mixes ${multiFrame.length} multi-frame image(s) with ${group.headers.length - multiFrame.length} other file(s); upload an enhanced multi-frame image on its own`);
+    throw new VolumeError('volume.mixed-multiframe', `The series mixes ${multiFrame.length} multi-frame image(s) with ${group.headers.length - multiFrame.length} other file(s); upload an enhanced multi-frame image on its own`);
   }
   const slices = group.headers.flatMap((h) => h.positions.map((position, frame) => ({ file: h.file, frame, position })));
-  if (slices.length < 2) throw new VolumeError(422, 'single-slice', 'The series has one slice; a 3D volume needs several');
+  if (slices.length < 2) throw new VolumeError('volume.single-slice', 'The series has one slice; a 3D volume needs several');
   const first = group.headers[0];
   const orientation = first.orientation;
   if (!orientation || orientation.length !== 6 || slices.some((s) => !s.position || s.position.length !== 3)) {
-    throw new VolumeError(422, 'missing-slice-position', 'The series lacks Image Orientation (Patient) or Image Position (Patient) on some slice: its slices cannot be placed in space');
+    throw new VolumeError('volume.missing-slice-position', 'The series lacks Image Orientation (Patient) or Image Position (Patient) on some slice: its slices cannot be placed in space');
   }
   const placed = slices as DicomSlice[];
   const row = orientation.slice(0, 3);
@@ -188,7 +188,7 @@ export function seriesGeometry(group: DicomSeriesGroup, maxVoxels: number): { ge
   const along = placed.map((s) => dot(s.position, normal));
   const gaps = along.slice(1).map((p, i) => p - along[i]);
   const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)];
-  if (median <= 1e-3) throw new VolumeError(422, 'duplicate-slices', 'Several slices share the same position');
+  if (median <= 1e-3) throw new VolumeError('volume.duplicate-slices', 'Several slices share the same position');
   const shear = Math.max(
     ...placed.slice(1).map((s, i) => {
       const d = s.position.map((v, axis) => v - placed[i].position[axis]);
@@ -199,20 +199,20 @@ export function seriesGeometry(group: DicomSeriesGroup, maxVoxels: number): { ge
   );
   if (shear > MAX_SHEAR_DEGREES) {
     const tag = first.gantryTilt ? ` (Gantry/Detector Tilt ${first.gantryTilt}°)` : '';
-    throw new VolumeError(422, 'gantry-tilt', `The slices are sheared by ${shear.toFixed(1)}° against the slice normal: a gantry-tilted acquisition${tag}. Lumen does not resample tilted series; correct the tilt first (3D Slicer or dcm2niix do) and upload the result`, {
+    throw new VolumeError('volume.gantry-tilt', `The slices are sheared by ${shear.toFixed(1)}° against the slice normal: a gantry-tilted acquisition${tag}. Lumen does not resample tilted series; correct the tilt first (3D Slicer or dcm2niix do) and upload the result`, {
       shearDegrees: Number(shear.toFixed(2)),
       gantryDetectorTilt: first.gantryTilt,
     });
   }
   if (gaps.some((g) => Math.abs(g - median) > 0.1 * median)) {
-    throw new VolumeError(422, 'uneven-slice-spacing', `Slices are unevenly spaced along the slice normal (gaps ${gaps.map((g) => g.toFixed(2)).join(', ')} mm); a missing or stray slice cannot be placed on one grid`, {
+    throw new VolumeError('volume.uneven-slice-spacing', `Slices are unevenly spaced along the slice normal (gaps ${gaps.map((g) => g.toFixed(2)).join(', ')} mm); a missing or stray slice cannot be placed on one grid`, {
       slicePositionsMm: along.map((p) => Number(p.toFixed(3))),
     });
   }
   const size: [number, number, number] = [first.columns, first.rows, placed.length];
   const voxels = size[0] * size[1] * size[2];
   if (voxels > maxVoxels) {
-    throw new VolumeError(413, 'volume-too-large', `The series has ${voxels} voxels (${size.join('×')}); the limit is ${maxVoxels}`, { voxels, maxVoxels });
+    throw new VolumeError('volume.too-large', `The series has ${voxels} voxels (${size.join('×')}); the limit is ${maxVoxels}`, { voxels, maxVoxels });
   }
   const [rowSpacing, columnSpacing] = first.pixelSpacing ?? [1, 1];
   const spacingZ = (along[along.length - 1] - along[0]) / (along.length - 1);

@@ -112,17 +112,16 @@ describe('DICOM series grouping', () => {
     const other = newUid();
     const { series } = groupDicomSeries(await headersOf([...tinySlices(), ...asSeries(tinySlices(), other, 'copy')]));
     const listed = await refusal(() => chooseSeries(series));
-    expect(listed.problem).toBe('multiple-series');
+    expect(listed.code).toBe('volume.multiple-series');
     expect((listed.details.series as { seriesUid: string }[]).map((s) => s.seriesUid)).toContain(other);
     expect(chooseSeries(series, other).description).toBe('copy');
-    expect((await refusal(() => chooseSeries(series, '1.2.3'))).problem).toBe('unknown-series');
+    expect((await refusal(() => chooseSeries(series, '1.2.3'))).code).toBe('volume.unknown-series');
   });
 
-  it('refuses a gantry-tilted series with a 422 naming the tilt', async () => {
+  it('refuses a gantry-tilted series, naming the tilt', async () => {
     const { series } = groupDicomSeries(await headersOf(tilted(tinySlices(), 20)));
     const error = await refusal(() => seriesGeometry(series[0], MAX_VOXELS));
-    expect(error.status).toBe(422);
-    expect(error.problem).toBe('gantry-tilt');
+    expect(error.code).toBe('volume.gantry-tilt');
     expect(error.details.shearDegrees).toBeCloseTo(20, 1);
     expect(error.message).toContain('Gantry/Detector Tilt 20°');
   });
@@ -173,16 +172,16 @@ describe('DICOM intake (API) then read (worker)', () => {
     expect(Array.from((await readDicomSeries(intake.files, MAX_VOXELS)).data)).toEqual(Array.from((await original()).data));
   });
 
-  it('refuses a transfer syntax it cannot decode with a 415 naming it', async () => {
+  it('refuses a transfer syntax it cannot decode, naming it', async () => {
     const error = await refusal(intakeDicomFiles(write(tinySlices().map((s) => unsupportedSyntaxFile(s))), { maxVoxels: MAX_VOXELS }));
-    expect(error.status).toBe(415);
-    expect(error.problem).toBe('unsupported-transfer-syntax');
+    expect(error.code).toBe('volume.unsupported-transfer-syntax');
     expect(error.message).toContain('High-Throughput JPEG 2000 Lossless (1.2.840.10008.1.2.4.201)');
   });
 
-  it('refuses a series over the voxel limit from its tags (413)', async () => {
+  it('refuses a series over the voxel limit from its tags', async () => {
     const error = await refusal(intakeDicomFiles(write(tinySlices().map((s) => part10(s))), { maxVoxels: 700 }));
-    expect([error.status, error.problem]).toEqual([413, 'volume-too-large']);
+    expect(error.code).toBe('volume.too-large');
+    expect(error.details).toEqual({ voxels: 768, maxVoxels: 700 });
   });
 });
 
@@ -201,11 +200,11 @@ describe('zip extraction', () => {
   });
 
   it.each([
-    ['traversal', { '../evil': new Uint8Array(1) }, 'unsafe-zip-entry'],
-    ['a zip disguised as a slice', { 'slice.dcm': zipSync({ a: new Uint8Array(1) }) }, 'nested-archive'],
-    ['more entries than allowed', Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`${i}`, new Uint8Array(1)])), 'too-many-zip-entries'],
-    ['more bytes than allowed', { big: new Uint8Array(2 << 20) }, 'zip-too-large'],
-  ])('refuses %s', async (_what, entries, problem) => {
-    expect((await refusal(extractZip(zipFile(entries), path.join(dir, 'out'), limits))).problem).toBe(problem);
+    ['traversal', { '../evil': new Uint8Array(1) }, 'volume.unsafe-zip-entry'],
+    ['a zip disguised as a slice', { 'slice.dcm': zipSync({ a: new Uint8Array(1) }) }, 'volume.nested-archive'],
+    ['more entries than allowed', Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`${i}`, new Uint8Array(1)])), 'volume.too-many-zip-entries'],
+    ['more bytes than allowed', { big: new Uint8Array(2 << 20) }, 'volume.zip-too-large'],
+  ])('refuses %s', async (_what, entries, code) => {
+    expect((await refusal(extractZip(zipFile(entries), path.join(dir, 'out'), limits))).code).toBe(code);
   });
 });

@@ -57,7 +57,7 @@ export function assertDecodable(uids: string[]): TransferSyntax {
   const syntaxes = [...new Set(uids)].map(transferSyntax);
   const refused = syntaxes.find((s) => !s.decodes);
   if (refused) {
-    throw new VolumeError(415, 'unsupported-transfer-syntax', `The series is encoded as ${refused.name} (${refused.uid}), which Lumen cannot decode; export it uncompressed or as ${['JPEG Lossless', 'JPEG-LS', 'JPEG 2000', 'RLE Lossless'].join(', ')}`, {
+    throw new VolumeError('volume.unsupported-transfer-syntax', `The series is encoded as ${refused.name} (${refused.uid}), which Lumen cannot decode; export it uncompressed or as ${['JPEG Lossless', 'JPEG-LS', 'JPEG 2000', 'RLE Lossless'].join(', ')}`, {
       transferSyntaxUid: refused.uid,
       transferSyntax: refused.name,
     });

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { JobStatus } from '@lumen/database';
-import { type Principal, ProblemException, type UploadedFile, canSee, domainProblem, invalidField } from '@lumen/http';
+import { type Principal, type UploadedFile, canSee, invalidField } from '@lumen/http';
 import { ModelRegistry } from '@lumen/inference';
 import { JobKind, JobsService } from '@lumen/jobs';
-import { type SegmentationJob, type SegmentationOutput, type SegmentationParams, SegmentationStorage, servedCascade } from '@lumen/segmentation';
+import { SegmentationError, type SegmentationJob, type SegmentationOutput, type SegmentationParams, SegmentationStorage, servedCascade } from '@lumen/segmentation';
 import {
   DICOM_MAX_FILES,
   VolumeError,
@@ -39,22 +39,18 @@ export class SegmentationsService {
    * job. Anything that fails leaves no file behind (the form's files are deleted after the request).
    */
   async create(principal: Principal, form: SegmentationUploadDto): Promise<SegmentationJob> {
-    try {
-      servedCascade(this.registry);
-    } catch (error) {
-      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, 'models-unavailable', (error as Error).message);
-    }
+    servedCascade(this.registry);
     const jobId = randomUUID();
     try {
       const { image: images, reference: referenceFile } = form;
-      for (const f of [...(images.length === 1 ? images : []), referenceFile]) if (f?.size === 0) throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'empty-file', `The "${f.field}" file is empty`);
+      for (const f of [...(images.length === 1 ? images : []), referenceFile]) if (f?.size === 0) throw new VolumeError('volume.empty-file', `The "${f.field}" file is empty`);
 
       await this.storage.create(jobId);
       const input = await this.storeInput(images, jobId, form.seriesUid);
       let reference: SegmentationParams['reference'];
       if (referenceFile) {
         const format = formatFromFileName(referenceFile.clientName);
-        if (format === VolumeFormat.DicomZip) throw new VolumeError(415, 'unsupported-reference-format', 'The reference must be a label map file (.nii, .nii.gz, .nrrd, .mha), not a zip');
+        if (format === VolumeFormat.DicomZip) throw new VolumeError('volume.unsupported-reference-format', 'The reference must be a label map file (.nii, .nii.gz, .nrrd, .mha), not a zip');
         const file = this.storage.upload(jobId, 'reference', format);
         fs.renameSync(referenceFile.path, file.path);
         await this.checkFile(file.path, format);
@@ -66,7 +62,6 @@ export class SegmentationsService {
       return await this.jobs.enqueue(JobKind.Segmentation, principal.name, params, jobId);
     } catch (error) {
       await this.storage.remove(jobId);
-      if (error instanceof VolumeError) throw domainProblem(error);
       throw error;
     }
   }
@@ -131,7 +126,7 @@ export class SegmentationsService {
   async find(principal: Principal, id: string): Promise<SegmentationJob> {
     const job = await this.jobs.findOf(JobKind.Segmentation, id);
     if (!job || !canSee(principal, job.owner)) {
-      throw new ProblemException(HttpStatus.NOT_FOUND, 'segmentation-not-found', `No segmentation ${id}`);
+      throw new SegmentationError('segmentation.not-found', `No segmentation ${id}`);
     }
     return job;
   }
@@ -147,10 +142,10 @@ export class SegmentationsService {
   async outputFile(principal: Principal, id: string, name: SegmentationOutput): Promise<string> {
     const job = await this.find(principal, id);
     if (job.status !== JobStatus.succeeded) {
-      throw new ProblemException(HttpStatus.CONFLICT, 'segmentation-not-finished', `Segmentation ${id} is ${job.status}; outputs exist once it has succeeded`);
+      throw new SegmentationError('segmentation.not-finished', `Segmentation ${id} is ${job.status}; outputs exist once it has succeeded`);
     }
     const file = this.storage.output(id, name);
-    if (!fs.existsSync(file)) throw new ProblemException(HttpStatus.NOT_FOUND, 'output-missing', `The ${name} of segmentation ${id} is gone`);
+    if (!fs.existsSync(file)) throw new SegmentationError('segmentation.output-missing', `The ${name} of segmentation ${id} is gone`);
     return file;
   }
 }
