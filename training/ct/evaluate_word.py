@@ -21,7 +21,7 @@ import cascade as C  # noqa: E402
 import synth  # noqa: E402
 from common import UNet3D, dice, resample_nearest  # noqa: E402
 from dataset import to_lps_zyx  # noqa: E402
-from obelisk import load_obelisk  # noqa: E402
+from obelisk import AllConvUNet, load_obelisk  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
@@ -73,7 +73,12 @@ def load_stage1(path):
     return m.eval()
 
 
-def load_stage2(folds):
+def load_stage2(folds, checkpoint=None):
+    """The fine-tuned net (checkpoint) or the pretrained fold(s) as published."""
+    if checkpoint:
+        net = AllConvUNet()
+        net.load_state_dict(torch.load(checkpoint, map_location="cpu")["model"])
+        return C.ObeliskLPS([net.eval()]).eval()
     return C.ObeliskLPS([load_obelisk(os.path.join(SHARED, "pretrained", "obelisk-tcia", f"allconvunet_tcia_fold{k}.pth")) for k in folds]).eval()
 
 
@@ -95,6 +100,7 @@ def main():
     ap.add_argument("--slab-only", action="store_true")
     ap.add_argument("--stage1", default=os.path.join(ROOT, ".cache", "ct", "word_stage1.pt"))
     ap.add_argument("--folds", default="1")
+    ap.add_argument("--stage2-ckpt", default=None, help="fine-tuned stage 2 (finetune_obelisk.py); default: pretrained folds")
     ap.add_argument("--patch", default="64,128,128")
     ap.add_argument("--pad-mode", default="edge", choices=["edge", "constant"])
     ap.add_argument("--skip", type=int, default=0)
@@ -110,8 +116,8 @@ def main():
     if args.make_val:
         make_val()
     if args.stage2_config:
-        net2 = load_stage2(folds)
-        key = f"stage2_folds{args.folds}_p{args.patch}_s{args.spacing2:g}_{args.pad_mode}"
+        net2 = load_stage2(folds, args.stage2_ckpt)
+        key = ("stage2_finetuned" if args.stage2_ckpt else f"stage2_folds{args.folds}") + f"_p{args.patch}_s{args.spacing2:g}_{args.pad_mode}"
         for slab in ((True,) if args.slab_only else (False, True)):
             rows = []
             for name, img, lab in val_cases(slab)[args.skip: args.skip + args.cases]:
@@ -124,7 +130,7 @@ def main():
             metrics.setdefault("stage2Config", {})[key + ("_slab" if slab else "_full")] = mean_dices(rows)
             print(key, "slab" if slab else "full", "MEAN", mean_dices(rows), flush=True)
     if args.cascade or args.real:
-        net1, net2 = load_stage1(args.stage1), load_stage2(folds)
+        net1, net2 = load_stage1(args.stage1), load_stage2(folds, args.stage2_ckpt)
         sets = []
         if args.cascade:
             sets += [("validation", val_cases(False)[: args.cases]), ("validationSlab", val_cases(True)[: args.cases])]

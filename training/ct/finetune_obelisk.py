@@ -86,6 +86,8 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--variants", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--crop", default="32,96,96", help="training tile z,y,x (smaller than the served tile: the net is fully convolutional)")
+    ap.add_argument("--spacing", type=float, default=None, help="default: the served stage-2 spacing")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--cache", default=os.path.join(ROOT, ".cache", "ct"))
     ap.add_argument("--out", default=os.path.join(ROOT, ".cache", "ct", "word_stage2.pt"))
@@ -94,7 +96,7 @@ def main():
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     st2 = C.STAGE2
-    cases = prepare(args.variants, st2["spacing"], args.cache)
+    cases = prepare(args.variants, args.spacing or st2["spacing"], args.cache)
     organ_idx = []
     for _, lab in cases:
         sub = np.asarray(lab[::4, ::4, ::4])
@@ -104,7 +106,7 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
     t0, run = time.time(), None
-    P = st2["patch"]
+    P = tuple(int(v) for v in args.crop.split(","))
     for step in range(1, args.steps + 1):
         x, y = sample(cases, rng, P, organ_idx)
         logits = net.forward_lps(torch.from_numpy(x)[None, None])
