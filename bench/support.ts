@@ -19,7 +19,14 @@ export function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
 
-export type BenchApi = { url: string; key: string; output: () => string; stop: () => Promise<void> };
+export type BenchApi = {
+  url: string;
+  key: string;
+  /** The API's process id when the bench started it (not for LUMEN_URL). */
+  pid?: number;
+  output: () => string;
+  stop: () => Promise<void>;
+};
 
 /**
  * The built API (`npm run build` first) on a free port with an embedded PostgreSQL of its own
@@ -69,6 +76,7 @@ export async function startBenchApi(options: { models: string[]; scopes: string;
   return {
     url,
     key,
+    pid: child.pid,
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null) console.error(`the API had exited with ${child.exitCode}:\n${output}`);

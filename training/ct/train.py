@@ -24,12 +24,19 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PAD_N = float(normalise(np.float32(CFG["clip"][0])))
 
 
+SPACING_OVERRIDE = {}
+
+
 def stage_spacing(stage):
+    if stage in SPACING_OVERRIDE:
+        return SPACING_OVERRIDE[stage]
     return CFG["stage1_spacing"] if stage == 1 else CFG["stage2_spacing"]
 
 
 def prepare(args):
     sp = stage_spacing(args.stage)
+    if args.source == "word":
+        return prepare_word(args, sp)
     src = "phantom" if not args.data_dir else "data_" + os.path.basename(os.path.normpath(args.data_dir))
     d = os.path.join(args.cache, src, f"stage{args.stage}")
     os.makedirs(d, exist_ok=True)
@@ -60,6 +67,28 @@ def prepare(args):
     return [(np.load(os.path.join(d, n + "_img.npy")), np.load(os.path.join(d, n + "_lab.npy"))) for n in names]
 
 
+def prepare_word(args, sp):
+    """Synthetic CT from the WORD training cases (synth.py), `--variants` draws per case, at the stage spacing."""
+    import synth
+    train, _ = synth.split_cases(synth.word_cases())
+    d = os.path.join(args.cache, "word", f"stage{args.stage}_{sp:g}mm")
+    os.makedirs(d, exist_ok=True)
+    t, out = time.time(), []
+    for ci, path in enumerate(train[: args.cases]):
+        name = os.path.basename(path).split(".")[0]
+        lab = None
+        for v in range(args.variants):
+            ip, lp = os.path.join(d, f"{name}_v{v}_img.npy"), os.path.join(d, f"{name}_lab.npy")
+            if not os.path.exists(ip):
+                lab = synth.load_word(path, sp) if lab is None else lab
+                img = synth.synthesize(lab, np.random.default_rng(1000 * ci + v), spacing=sp)
+                np.save(ip, np.rint(img).astype(np.int16))
+                np.save(lp, synth.ours(lab))
+            out.append((np.load(ip, mmap_mode="r"), np.load(lp, mmap_mode="r")))
+    print(f"prepared {len(out)} synthetic volumes from {len(train[: args.cases])} WORD cases in {d} ({time.time() - t:.0f}s)", flush=True)
+    return out
+
+
 def dice_ce_loss(logits, target, ce_weight=None):
     ce = F.cross_entropy(logits, target, weight=ce_weight)
     p = logits.softmax(1)
@@ -78,7 +107,7 @@ def batch_stage1(cases, rng, div, crop=STAGE1_CROP):
     """A random crop (70% containing a random organ voxel) of a whole stage-1 volume padded with clipLow.
     The net is fully convolutional; at inference it sees the whole (padded) volume."""
     img, lab = cases[rng.integers(len(cases))]
-    x = pad_to(normalise(img.astype(np.float32)), crop, PAD_N)
+    x = pad_to(normalise(np.asarray(img, dtype=np.float32)), crop, PAD_N)
     y = pad_to(lab, crop, 0)
     shape, P = np.array(x.shape), np.array(crop)
     fg = np.argwhere(y[::2, ::2, ::2] > 0) * 2
@@ -139,6 +168,10 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--source", default="phantom", choices=["phantom", "word"], help="word: label-to-image synthesis from ../shared/data/ct-labels/word")
+    ap.add_argument("--variants", type=int, default=6, help="synthetic draws per WORD case")
+    ap.add_argument("--spacing", type=float, default=None, help="override the stage spacing (mm)")
+    ap.add_argument("--crop", default=None, help="stage-1 crop z,y,x in voxels")
     ap.add_argument("--data-dir", default=None, help="real dataset in nnU-Net/MSD layout (imagesTr/labelsTr)")
     ap.add_argument("--label-map", default="1:1,2:2,3:3", help="ours:theirs[+theirs],... e.g. 1:5,2:1,3:7")
     ap.add_argument("--cache", default=os.path.join(ROOT, ".cache", "ct"))
@@ -150,6 +183,9 @@ def main():
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     out = args.out or os.path.join(args.cache, f"stage{args.stage}.pt")
+    if args.spacing:
+        SPACING_OVERRIDE[args.stage] = args.spacing
+    crop = tuple(int(v) for v in args.crop.split(",")) if args.crop else STAGE1_CROP
     cases = prepare(args)
     model = UNet3D(CFG["channels"])
     if args.init:
@@ -161,7 +197,7 @@ def main():
     t0, run = time.time(), None
     for step in range(1, args.steps + 1):
         if args.stage == 1:
-            x, y = batch_stage1(cases, rng, CFG["size_divisor"])
+            x, y = batch_stage1(cases, rng, CFG["size_divisor"], crop)
         else:
             xs, ys = zip(*[sampler.sample() for _ in range(args.batch)])
             x, y = np.stack(xs)[:, None], np.stack(ys).astype(np.int64)

@@ -87,6 +87,13 @@ def sample_negatives(pos, n_neg, nums, known: KeySet, rng):
     return out
 
 
+def ordered_pairs(triples):
+    """Every ordered pair (u, v), u != v, of each row's three nodes, as two flat arrays."""
+    pairs = [(a, b) for a in range(3) for b in range(3) if a != b]
+    return (np.concatenate([triples[:, a] for a, _ in pairs]),
+            np.concatenate([triples[:, b] for _, b in pairs]))
+
+
 class Features:
     """Co-occurrence (incidence) rows over global node ids: binary A (A_uv = 1 if u and v
     share a known hyperedge; optionally A_uu = 1), and the pair counts C (how many known
@@ -97,14 +104,8 @@ class Features:
         self.norm = norm
         g = edges + self.off[None, :]
         n = int(nums.sum())
-        rows, cols = [], []
-        for a in range(3):
-            for b in range(3):
-                if a != b:
-                    rows.append(g[:, a])
-                    cols.append(g[:, b])
-        C = sp.csr_matrix((np.ones(sum(len(r) for r in rows), np.float32),
-                           (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        rows, cols = ordered_pairs(g)
+        C = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n, n))
         C.sum_duplicates()
         self.C = C
         A = C.copy()
@@ -126,13 +127,7 @@ class Features:
                                 torch.from_numpy(sub.indptr[:-1].astype(np.int64)))
         deg = torch.from_numpy(self.deg[nodes].copy())
         if mask_edges is not None and len(mask_edges):
-            pa, pb = [], []
-            for i in range(3):
-                for j in range(3):
-                    if i != j:
-                        pa.append(mask_edges[:, i])
-                        pb.append(mask_edges[:, j])
-            pa, pb = np.concatenate(pa), np.concatenate(pb)
+            pa, pb = ordered_pairs(mask_edges)
             key = pa * self.n + pb
             uk, mult = np.unique(key, return_counts=True)
             ua, ub = uk // self.n, uk % self.n

@@ -1,3 +1,5 @@
+import { DomainError } from '@lumen/errors';
+import type { ImageErrorCode, ImageUpload } from '@lumen/hashing';
 /** An image collection: its codes all come from one model version, fixed at creation. */
 export type Collection = { id: string; name: string; bits: number; modelName: string; modelVersion: string; owner: string; createdAt: Date };
 
@@ -7,8 +9,8 @@ export type StoredImage = { id: string; sha256: string; code: Uint8Array; extern
 /** A new image row (its insertion sequence is given by the database). */
 export type NewImage = { id: string; collectionId: string; code: Uint8Array<ArrayBuffer>; externalId: string | null; metadata: Record<string, unknown>; sha256: string };
 
-/** An uploaded image file on disk, as ingestion and search by image read it. */
-export type ImageFile = { clientName: string; path: string; sha256: string };
+/** An uploaded image file on disk (form field, client's name, path), as ingestion and search by image read it. */
+export type ImageFile = ImageUpload & { clientName: string; sha256: string };
 
 /** Most files per ingestion request. */
 export const IMAGES_PER_REQUEST_MAX = 1000;
@@ -29,22 +31,29 @@ export type ImageUploadResult = {
   /** Packed code in hex. */
   code?: string;
   duplicate?: boolean;
-  /** Why the file was not stored: the status and problem slug it would have got alone. */
-  error?: { status: number; problem: string; detail: string };
+  /** Why the file was not stored, as a domain code and words. */
+  error?: { code: ImageErrorCode | CollectionErrorCode; detail: string };
 };
 
 export type SearchOptions = { k: number; maxDistance?: number; filter?: Record<string, unknown> };
 
 export type SearchResult = { imageId: string; externalId: string | null; distance: number; metadata: Record<string, unknown> };
 
-/** A request the collection cannot serve; `status` is its HTTP answer, `field` the request field at fault. */
-export class CollectionError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409 | 503,
-    readonly problem: 'collection-not-found' | 'image-not-found' | 'invalid-request' | 'model-unavailable' | 'model-version-changed',
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
+export const COLLECTION_ERROR_CODES = [
+  'collection.not-found',
+  'collection.image-not-found',
+  /** A search option that this collection cannot take (a code of the wrong length, maxDistance > bits...). */
+  'collection.invalid-search',
+  /** The collection's model is served in another version: new codes would not be comparable. */
+  'collection.model-version-changed',
+  /** An identical image was deleted while this one was being added. */
+  'collection.concurrent-delete',
+] as const;
+export type CollectionErrorCode = (typeof COLLECTION_ERROR_CODES)[number];
+
+/** A request the collection cannot serve; `field` is the input at fault, if one is. */
+export class CollectionError extends DomainError<CollectionErrorCode> {
+  constructor(code: CollectionErrorCode, detail: string, field?: string) {
+    super(code, detail, { field });
   }
 }

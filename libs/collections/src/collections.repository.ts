@@ -70,7 +70,7 @@ export class CollectionsRepository {
       });
       return created.sort((a, b) => (a.seq < b.seq ? -1 : 1)).map(toImage);
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2003') throw new CollectionError(404, 'collection-not-found', `No collection ${collectionId}`);
+      if ((error as { code?: string }).code === 'P2003') throw new CollectionError('collection.not-found', `No collection ${collectionId}`);
       throw error;
     }
   }

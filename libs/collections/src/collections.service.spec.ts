@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { type HashingModel, ImageHasher, ImageProblem, ImageRejectedError } from '@lumen/hashing';
+import { type HashingModel, ImageHasher, ImageRejectedError } from '@lumen/hashing';
 import { type Collection, CollectionError, type ImageFile, ImageUploadOutcome, type NewImage, type StoredImage } from './collection.js';
 import { CollectionIndexes } from './collection-indexes.js';
 import { CollectionsRepository } from './collections.repository.js';
@@ -37,7 +37,7 @@ function fakeRepository(initial: StoredImage[] = []) {
 /** A hasher whose "image files" hold their code in the file name: "ffff.png" hashes to 0xffff; "bad.png" does not decode. */
 function fakeHasher(served: HashingModel[] = [MODEL]) {
   const codeOf = (file: string) => {
-    if (file.startsWith('bad')) throw new ImageRejectedError(ImageProblem.Undecodable, 'the PNG data does not decode');
+    if (file.startsWith('bad')) throw new ImageRejectedError('image.undecodable', 'the PNG data does not decode');
     return Uint8Array.from(Buffer.from(file.slice(0, 4), 'hex'));
   };
   return {
@@ -47,9 +47,9 @@ function fakeHasher(served: HashingModel[] = [MODEL]) {
       return model;
     }),
     model: jest.fn((name: string) => served.find((m) => m.name === name)),
-    preprocessFile: jest.fn(async (_model: HashingModel, file: string) => Float32Array.from(codeOf(file))),
+    preprocessFile: jest.fn(async (_model: HashingModel, file: ImageFile) => Float32Array.from(codeOf(file.path))),
     encode: jest.fn(async (_model: HashingModel, tensor: Float32Array) => Uint8Array.from(tensor)),
-    hashFile: jest.fn(async (_model: HashingModel, file: string) => codeOf(file)),
+    hashFile: jest.fn(async (_model: HashingModel, file: ImageFile) => codeOf(file.path)),
   };
 }
 
@@ -61,7 +61,7 @@ function setup(options: { images?: StoredImage[]; served?: HashingModel[] } = {}
   return { service, repository, hasher };
 }
 
-const file = (path: string, sha256 = path): ImageFile => ({ clientName: `client-${path}`, path, sha256 });
+const file = (path: string, sha256 = path): ImageFile => ({ field: 'images', clientName: `client-${path}`, path, sha256 });
 const stored = (id: string, hex: string, metadata: Record<string, unknown> = {}): StoredImage => ({ id, sha256: `sha-${id}`, code: Uint8Array.from(Buffer.from(hex, 'hex')), externalId: null, metadata });
 
 describe('CollectionsService', () => {
@@ -94,7 +94,7 @@ describe('CollectionsService', () => {
       [ImageUploadOutcome.duplicate, true, 'ffff'],
       [ImageUploadOutcome.duplicate, true, '00ff'],
     ]);
-    expect(results[1].error).toEqual({ status: 422, problem: 'undecodable-image', detail: 'the PNG data does not decode' });
+    expect(results[1].error).toEqual({ code: 'image.undecodable', detail: 'the PNG data does not decode' });
     expect(results[2].id).toBe(results[0].id);
     expect(results[3].id).toBe('old');
     // Only the first copy of a SHA-256 is offered to the database.
@@ -114,24 +114,24 @@ describe('CollectionsService', () => {
   });
 
   it.each([
-    ['a code of the wrong length', (s: CollectionsService) => s.searchByCode(COLLECTION, '00', { k: 1 }), 400, 'code'],
-    ['maxDistance above the bits', (s: CollectionsService) => s.searchByCode(COLLECTION, '0000', { k: 1, maxDistance: 17 }), 400, 'maxDistance'],
-    ['a filter on a non-scalar value', (s: CollectionsService) => s.searchByCode(COLLECTION, '0000', { k: 1, filter: { label: ['cat'] } }), 400, 'filter.label'],
-    ['an unknown image id', (s: CollectionsService) => s.searchByImageId(COLLECTION, 'nope', { k: 1 }), 404, undefined],
-    ['deleting an unknown image', (s: CollectionsService) => s.deleteImage(COLLECTION, 'nope'), 404, undefined],
-  ])('refuses %s with a CollectionError naming the field', async (_what, call, status, field) => {
+    ['a code of the wrong length', (s: CollectionsService) => s.searchByCode(COLLECTION, '00', { k: 1 }), 'collection.invalid-search', 'code'],
+    ['maxDistance above the bits', (s: CollectionsService) => s.searchByCode(COLLECTION, '0000', { k: 1, maxDistance: 17 }), 'collection.invalid-search', 'maxDistance'],
+    ['a filter on a non-scalar value', (s: CollectionsService) => s.searchByCode(COLLECTION, '0000', { k: 1, filter: { label: ['cat'] } }), 'collection.invalid-search', 'filter.label'],
+    ['an unknown image id', (s: CollectionsService) => s.searchByImageId(COLLECTION, 'nope', { k: 1 }), 'collection.image-not-found', undefined],
+    ['deleting an unknown image', (s: CollectionsService) => s.deleteImage(COLLECTION, 'nope'), 'collection.image-not-found', undefined],
+  ])('refuses %s with a CollectionError naming the field', async (_what, call, code, field) => {
     const { service } = setup({ images: [stored('a', '0001')] });
     const error = await call(service).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CollectionError);
-    expect(error).toMatchObject({ status, field });
+    expect(error).toMatchObject({ code, field });
   });
 
-  it('refuses to hash for a collection whose model is gone (503) or changed version (409), but still searches by code', async () => {
+  it('refuses to hash for a collection whose model is gone or changed version, but still searches by code', async () => {
     const gone = setup({ served: [] });
-    await expect(gone.service.addImages(COLLECTION, [file('ffff.png')], [null], [{}])).rejects.toMatchObject({ status: 503, problem: 'model-unavailable' });
+    await expect(gone.service.addImages(COLLECTION, [file('ffff.png')], [null], [{}])).rejects.toMatchObject({ code: 'model.unavailable' });
     expect(await gone.service.searchByCode(COLLECTION, '0000', { k: 1 })).toEqual([]);
     const changed = setup({ served: [{ ...MODEL, version: '2' }] });
-    await expect(changed.service.searchByImage(COLLECTION, file('ffff.png'), { k: 1 })).rejects.toMatchObject({ status: 409, problem: 'model-version-changed' });
+    await expect(changed.service.searchByImage(COLLECTION, file('ffff.png'), { k: 1 })).rejects.toMatchObject({ code: 'collection.model-version-changed' });
   });
 
   it('deletes an image from the database and the index, and a collection with its index', async () => {

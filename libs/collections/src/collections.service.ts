@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { type HammingIndex, type HashingModel, ImageHasher, ImageRejectedError, type MetadataFilter, codeToHex, hexToCode } from '@lumen/hashing';
+import { ModelUnavailableError } from '@lumen/inference';
 import {
   type Collection,
   CollectionError,
@@ -85,7 +86,7 @@ export class CollectionsService {
     await this.indexes.withWriteLock(collection.id, async () => {
       const existed = await this.repository.deleteImage(collection.id, imageId);
       index.remove(imageId);
-      if (!existed) throw new CollectionError(404, 'image-not-found', `No image ${imageId} in collection ${collection.id}`);
+      if (!existed) throw new CollectionError('collection.image-not-found', `No image ${imageId} in collection ${collection.id}`);
     });
   }
 
@@ -93,12 +94,11 @@ export class CollectionsService {
   private model(collection: Collection): HashingModel {
     const model = this.hasher.model(collection.modelName);
     if (!model) {
-      throw new CollectionError(503, 'model-unavailable', `Model ${collection.modelName} of this collection is not loaded; search by code or imageId still works`);
+      throw new ModelUnavailableError(`Model ${collection.modelName} of this collection is not loaded; search by code or imageId still works`);
     }
     if (model.version !== collection.modelVersion) {
       throw new CollectionError(
-        409,
-        'model-version-changed',
+        'collection.model-version-changed',
         `This collection holds codes of ${collection.modelName} v${collection.modelVersion}, but v${model.version} is served; its codes would not be comparable`,
       );
     }
@@ -119,10 +119,10 @@ export class CollectionsService {
     const results: ImageUploadResult[] = files.map((file, i) => ({ index: i, fileName: file.clientName, outcome: ImageUploadOutcome.failed }));
     const tensors = await mapLimit(files, DECODE_CONCURRENCY, async (file, i) => {
       try {
-        return await this.hasher.preprocessFile(model, file.path);
+        return await this.hasher.preprocessFile(model, file);
       } catch (error) {
         if (!(error instanceof ImageRejectedError)) throw error;
-        results[i].error = { status: error.status, problem: error.problem, detail: error.message };
+        results[i].error = { code: error.code, detail: error.detail };
         return null;
       }
     });
@@ -154,7 +154,7 @@ export class CollectionsService {
       const image: StoredImage | undefined = fresh ?? stored.existing.get(file.sha256);
       if (!image) {
         // Deleted between our insert attempt and the look-up: report it rather than guess.
-        results[i].error = { status: 409, problem: 'concurrent-delete', detail: 'an identical image was deleted while this one was being added; retry' };
+        results[i].error = { code: 'collection.concurrent-delete', detail: 'an identical image was deleted while this one was being added; retry' };
         return;
       }
       Object.assign(results[i], {
@@ -172,7 +172,7 @@ export class CollectionsService {
   async searchByImage(collection: Collection, file: ImageFile, options: SearchOptions): Promise<SearchResult[]> {
     const index = await this.indexes.get(collection);
     this.checkOptions(options, collection.bits);
-    return this.search(index, await this.hasher.hashFile(this.model(collection), file.path), options);
+    return this.search(index, await this.hasher.hashFile(this.model(collection), file), options);
   }
 
   /** Nearest images to a packed code given in hex (bits/4 digits, padding bits 0). */
@@ -181,7 +181,7 @@ export class CollectionsService {
     this.checkOptions(options, collection.bits);
     const code = hexToCode(hex, collection.bits);
     if (!code) {
-      throw new CollectionError(400, 'invalid-request', `code must be ${Math.ceil(collection.bits / 8) * 2} hex digits for this ${collection.bits}-bit collection (padding bits 0); got ${hex.length}`, 'code');
+      throw new CollectionError('collection.invalid-search', `code must be ${Math.ceil(collection.bits / 8) * 2} hex digits for this ${collection.bits}-bit collection (padding bits 0); got ${hex.length}`, 'code');
     }
     return this.search(index, code, options);
   }
@@ -191,18 +191,18 @@ export class CollectionsService {
     const index = await this.indexes.get(collection);
     this.checkOptions(options, collection.bits);
     const stored = index.get(imageId);
-    if (!stored) throw new CollectionError(404, 'image-not-found', `No image ${imageId} in collection ${collection.id}`);
+    if (!stored) throw new CollectionError('collection.image-not-found', `No image ${imageId} in collection ${collection.id}`);
     return this.search(index, stored.code, options);
   }
 
   /** Options that depend on the collection: the distance bound and scalar metadata filters. */
   private checkOptions(options: SearchOptions, bits: number): void {
     if (options.maxDistance !== undefined && options.maxDistance > bits) {
-      throw new CollectionError(400, 'invalid-request', `maxDistance must be at most ${bits} (the collection's bits)`, 'maxDistance');
+      throw new CollectionError('collection.invalid-search', `maxDistance must be at most ${bits} (the collection's bits)`, 'maxDistance');
     }
     for (const [key, value] of Object.entries(options.filter ?? {})) {
       if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        throw new CollectionError(400, 'invalid-request', `filter.${key} must be a string, number, boolean or null (equality on one metadata value)`, `filter.${key}`);
+        throw new CollectionError('collection.invalid-search', `filter.${key} must be a string, number, boolean or null (equality on one metadata value)`, `filter.${key}`);
       }
     }
   }

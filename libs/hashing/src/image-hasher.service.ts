@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
+import { DomainError } from '@lumen/errors';
 import { type LoadedModel, MicroBatcher, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
-import { type ImagePreprocessing, imageToTensor, readPreprocessing } from './image-preprocessing.js';
+import { type ImagePreprocessing, ImageRejectedError, imageToTensor, readPreprocessing } from './image-preprocessing.js';
 import { codeBytes, packSigns } from './kernels/codes.js';
 
 export const HASHING_TASK = 'image-hashing';
@@ -12,6 +13,9 @@ export const IMAGE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Largest batch sent to ONNX Runtime at once (bigger batches gain little on CPU). */
 export const HASH_BATCH_MAX = 64;
+
+/** An uploaded image on disk: where it is, and the form field and name it came with. */
+export type ImageUpload = { path: string; field: string; clientName?: string };
 
 /** A served hashing model as the search service needs it. */
 export type HashingModel = {
@@ -25,17 +29,11 @@ export type HashingModel = {
   mapAtAll: number | null;
 };
 
-/** No served model can answer: the bit length asked for is not served (400), or none is loaded (503). */
-export class HashingModelError extends Error {
-  constructor(
-    readonly status: 400 | 409 | 503,
-    readonly problem: 'unsupported-bits' | 'model-unavailable' | 'model-version-changed',
-    message: string,
-    readonly details: { errors?: { field: string; message: string }[] } = {},
-  ) {
-    super(message);
-  }
-}
+export const HASHING_ERROR_CODES = ['hashing.unsupported-bits'] as const;
+export type HashingErrorCode = (typeof HASHING_ERROR_CODES)[number];
+
+/** No served model hashes with the bit length asked for (when none is loaded: ModelUnavailableError). */
+export class HashingModelError extends DomainError<HashingErrorCode> {}
 
 /**
  * Turns images into packed binary codes with the registry's `image-hashing` models. Concurrent
@@ -86,8 +84,8 @@ export class ImageHasher {
     const model = this.modelFor(bits);
     if (model) return model;
     const served = this.models().map((m) => m.bits);
-    if (!served.length) throw new HashingModelError(503, 'model-unavailable', 'No image-hashing model is loaded');
-    throw new HashingModelError(400, 'unsupported-bits', `No model for ${bits} bits; served: ${served.join(', ')}`, {
+    if (!served.length) throw new ModelUnavailableError('No image-hashing model is loaded');
+    throw new HashingModelError('hashing.unsupported-bits', `No model for ${bits} bits; served: ${served.join(', ')}`, {
       errors: [{ field: 'bits', message: `bits must be one of ${served.join(', ')}` }],
     });
   }
@@ -117,13 +115,17 @@ export class ImageHasher {
     return this.encode(model, await this.preprocess(model, bytes));
   }
 
-  /** Decodes and preprocesses the image in `file` (an upload on disk). */
-  async preprocessFile(model: HashingModel, file: string): Promise<Float32Array> {
-    return this.preprocess(model, new Uint8Array(await fs.readFile(file)));
+  /** Decodes and preprocesses the image in `file` (an upload on disk); a refusal names the upload. */
+  async preprocessFile(model: HashingModel, file: ImageUpload): Promise<Float32Array> {
+    try {
+      return await this.preprocess(model, new Uint8Array(await fs.readFile(file.path)));
+    } catch (error) {
+      throw error instanceof ImageRejectedError ? error.about(file) : error;
+    }
   }
 
   /** Decode + encode the image in `file`. */
-  async hashFile(model: HashingModel, file: string): Promise<Uint8Array> {
+  async hashFile(model: HashingModel, file: ImageUpload): Promise<Uint8Array> {
     return this.encode(model, await this.preprocessFile(model, file));
   }
 
@@ -135,7 +137,7 @@ export class ImageHasher {
     const outputs = await this.registry.run(model.name, { [model.input]: new Tensor('float32', input, [tensors.length, 3, height, width]) });
     const output = outputs[model.output];
     if (!output || output.dims.length !== 2 || output.dims[0] !== tensors.length || output.dims[1] !== model.bits) {
-      throw new ModelUnavailableError(`model ${model.name} returned ${output ? `shape [${output.dims.join(',')}]` : 'no output'}; expected [${tensors.length},${model.bits}]`);
+      throw new Error(`model ${model.name} returned ${output ? `shape [${output.dims.join(',')}]` : 'no output'}; expected [${tensors.length},${model.bits}]`);
     }
     const values = output.data as Float32Array;
     return tensors.map((_, i) => packSigns(values, i * model.bits, model.bits, new Uint8Array(codeBytes(model.bits))));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { ImageProblem, ImageRejectedError, type ImagePreprocessing, imageToTensor, normalisePixels, readPreprocessing } from './image-preprocessing.js';
+import { ImageRejectedError, type ImagePreprocessing, imageToTensor, normalisePixels, readPreprocessing } from './image-preprocessing.js';
 
 const PREP: ImagePreprocessing = { width: 32, height: 32, scale: 1 / 255, mean: [0.4913, 0.4821, 0.4465], std: [0.2452, 0.2428, 0.2606], resize: 'cover' };
 const FIXTURE = fs.readFileSync(path.join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'images', 'cat-0000.jpg'));
@@ -77,19 +77,19 @@ describe('image preprocessing', () => {
   });
 
   it('refuses empty files, non-images, unsupported formats, truncated data and decompression bombs', async () => {
-    expect(await rejection(new Uint8Array(0))).toMatchObject({ problem: ImageProblem.Empty, status: 422 });
+    expect(await rejection(new Uint8Array(0))).toMatchObject({ code: 'image.empty' });
     const onePixel = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer();
-    expect(await rejection(onePixel)).toMatchObject({ problem: ImageProblem.TooSmall, status: 422 });
-    expect(await rejection(Buffer.from('plain text, not an image'))).toMatchObject({ problem: ImageProblem.UnsupportedFormat, status: 415 });
+    expect(await rejection(onePixel)).toMatchObject({ code: 'image.too-small' });
+    expect(await rejection(Buffer.from('plain text, not an image'))).toMatchObject({ code: 'image.unsupported-format' });
     const svg = await rejection(Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'));
-    expect(svg).toMatchObject({ problem: ImageProblem.UnsupportedFormat, status: 415 });
+    expect(svg).toMatchObject({ code: 'image.unsupported-format' });
     expect(svg.message).toContain('SVG');
     expect((await rejection(Buffer.from('%PDF-1.7\n'))).message).toContain('PDF');
     expect((await rejection(Buffer.from('BM\x36\x00\x00\x00'))).message).toContain('BMP');
-    expect(await rejection(FIXTURE.subarray(0, Math.floor(FIXTURE.length * 0.7)))).toMatchObject({ problem: ImageProblem.Undecodable, status: 422 });
+    expect(await rejection(FIXTURE.subarray(0, Math.floor(FIXTURE.length * 0.7)))).toMatchObject({ code: 'image.undecodable' });
     const big = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#000' } }).png().toBuffer();
     const bomb = await rejection(big, 10_000);
-    expect(bomb).toMatchObject({ problem: ImageProblem.TooManyPixels, status: 413 });
+    expect(bomb).toMatchObject({ code: 'image.too-large' });
     expect(bomb.message).toContain('200×100');
   });
 

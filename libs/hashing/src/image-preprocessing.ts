@@ -1,3 +1,4 @@
+import { DomainError } from '@lumen/errors';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 
 /** How a hashing model wants its input (card.json `preprocessing`). */
@@ -18,39 +19,29 @@ export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'heif', 't
 /** Decompression-bomb guard: images declaring more pixels than this are refused before decoding. */
 export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
 
-export enum ImageProblem {
-  /** 415: not an image, or an image format that is not served (SVG, PDF, BMP, HEIC, ...). */
-  UnsupportedFormat = 'unsupported-image-format',
-  /** 422: a supported format that does not decode (corrupt, truncated, zero-size). */
-  Undecodable = 'undecodable-image',
-  /** 422: the file holds no bytes. */
-  Empty = 'empty-image',
-  /** 413: more pixels than the decompression-bomb guard allows. */
-  TooManyPixels = 'image-too-large',
-  /** 422: too few pixels to say anything about (a 1×1 tracking pixel, say). */
-  TooSmall = 'image-too-small',
-}
+/** Every way an image can be refused for hashing. */
+export const IMAGE_ERROR_CODES = [
+  /** Not an image, or an image format that is not served (SVG, PDF, BMP, HEIC, ...). */
+  'image.unsupported-format',
+  /** A supported format that does not decode (corrupt, truncated, zero-size). */
+  'image.undecodable',
+  /** The file holds no bytes. */
+  'image.empty',
+  /** More pixels than the decompression-bomb guard allows. */
+  'image.too-large',
+  /** Too few pixels to say anything about (a 1×1 tracking pixel, say). */
+  'image.too-small',
+] as const;
+export type ImageErrorCode = (typeof IMAGE_ERROR_CODES)[number];
 
 /** Smallest side accepted: below it an image carries no content a hash could describe. */
 export const MIN_IMAGE_SIDE = 8;
 
-const STATUS: Record<ImageProblem, number> = {
-  [ImageProblem.UnsupportedFormat]: 415,
-  [ImageProblem.Undecodable]: 422,
-  [ImageProblem.Empty]: 422,
-  [ImageProblem.TooManyPixels]: 413,
-  [ImageProblem.TooSmall]: 422,
-};
-
-/** Why an image cannot be hashed; `status` is the HTTP status it maps to. */
-export class ImageRejectedError extends Error {
-  readonly status: number;
-  constructor(
-    readonly problem: ImageProblem,
-    message: string,
-  ) {
-    super(message);
-    this.status = STATUS[problem];
+/** Why an image cannot be hashed; `file` names the upload when the caller knows it. */
+export class ImageRejectedError extends DomainError<ImageErrorCode> {
+  /** The same refusal, naming the uploaded file it is about. */
+  about(file: { field: string; clientName?: string }): ImageRejectedError {
+    return new ImageRejectedError(this.code, this.detail, { file: { field: file.field, name: file.clientName } });
   }
 }
 
@@ -86,9 +77,9 @@ const SUPPORTED_LIST = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
  * Throws ImageRejectedError for anything that is not a decodable supported image.
  */
 export async function imageToTensor(bytes: Uint8Array, prep: ImagePreprocessing, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<Float32Array> {
-  if (bytes.byteLength === 0) throw new ImageRejectedError(ImageProblem.Empty, 'the file is empty (0 bytes)');
+  if (bytes.byteLength === 0) throw new ImageRejectedError('image.empty', 'the file is empty (0 bytes)');
   const unsupported = sniffUnsupported(bytes);
-  if (unsupported) throw new ImageRejectedError(ImageProblem.UnsupportedFormat, `${unsupported} is not supported; send ${SUPPORTED_LIST}`);
+  if (unsupported) throw new ImageRejectedError('image.unsupported-format', `${unsupported} is not supported; send ${SUPPORTED_LIST}`);
   const options: SharpOptions = { limitInputPixels: maxPixels, failOn: 'error', pages: 1, page: 0 };
   let metadata: Metadata;
   try {
@@ -96,21 +87,21 @@ export async function imageToTensor(bytes: Uint8Array, prep: ImagePreprocessing,
     metadata = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
-    if (/unsupported image format/i.test(message)) throw new ImageRejectedError(ImageProblem.UnsupportedFormat, `not a recognised image; send ${SUPPORTED_LIST}`);
-    throw new ImageRejectedError(ImageProblem.Undecodable, `the image header cannot be read: ${message}`);
+    if (/unsupported image format/i.test(message)) throw new ImageRejectedError('image.unsupported-format', `not a recognised image; send ${SUPPORTED_LIST}`);
+    throw new ImageRejectedError('image.undecodable', `the image header cannot be read: ${message}`);
   }
   const format = metadata.format as string;
   if (!(SUPPORTED_IMAGE_FORMATS as readonly string[]).includes(format)) {
-    throw new ImageRejectedError(ImageProblem.UnsupportedFormat, `${format.toUpperCase()} is not supported; send ${SUPPORTED_LIST}`);
+    throw new ImageRejectedError('image.unsupported-format', `${format.toUpperCase()} is not supported; send ${SUPPORTED_LIST}`);
   }
   const width = metadata.width ?? 0;
   const height = metadata.height ?? 0;
-  if (width < 1 || height < 1) throw new ImageRejectedError(ImageProblem.Undecodable, `the image declares a zero size (${width}×${height})`);
+  if (width < 1 || height < 1) throw new ImageRejectedError('image.undecodable', `the image declares a zero size (${width}×${height})`);
   if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) {
-    throw new ImageRejectedError(ImageProblem.TooSmall, `the image is ${width}×${height} pixels; both sides must be at least ${MIN_IMAGE_SIDE}`);
+    throw new ImageRejectedError('image.too-small', `the image is ${width}×${height} pixels; both sides must be at least ${MIN_IMAGE_SIDE}`);
   }
   if (width * height > maxPixels) {
-    throw new ImageRejectedError(ImageProblem.TooManyPixels, `the image declares ${width}×${height} pixels, more than the limit of ${maxPixels}`);
+    throw new ImageRejectedError('image.too-large', `the image declares ${width}×${height} pixels, more than the limit of ${maxPixels}`);
   }
   let pixels: Buffer;
   let info: OutputInfo;
@@ -125,11 +116,11 @@ export async function imageToTensor(bytes: Uint8Array, prep: ImagePreprocessing,
       .toBuffer({ resolveWithObject: true }));
   } catch (error) {
     const message = (error as Error).message;
-    if (/pixel limit/i.test(message)) throw new ImageRejectedError(ImageProblem.TooManyPixels, `the image has more pixels than the limit of ${maxPixels}`);
-    throw new ImageRejectedError(ImageProblem.Undecodable, `the ${format === 'heif' ? 'AVIF' : format.toUpperCase()} data does not decode: ${message.split('\n')[0]}`);
+    if (/pixel limit/i.test(message)) throw new ImageRejectedError('image.too-large', `the image has more pixels than the limit of ${maxPixels}`);
+    throw new ImageRejectedError('image.undecodable', `the ${format === 'heif' ? 'AVIF' : format.toUpperCase()} data does not decode: ${message.split('\n')[0]}`);
   }
   if (info.channels !== 3 || info.width !== prep.width || info.height !== prep.height) {
-    throw new ImageRejectedError(ImageProblem.Undecodable, `decoding gave ${info.width}×${info.height}×${info.channels}, expected ${prep.width}×${prep.height}×3`);
+    throw new ImageRejectedError('image.undecodable', `decoding gave ${info.width}×${info.height}×${info.channels}, expected ${prep.width}×${prep.height}×3`);
   }
   return normalisePixels(pixels, prep);
 }

@@ -147,6 +147,7 @@ export class MultipartFormInterceptor implements NestInterceptor {
     const upload = await receiveMultipart(request, {
       directory: uploadDirectory(this.config),
       maxFileBytes: Math.min(spec.maxFileBytes ?? Infinity, this.config.uploadMaxBytes),
+      maxTotalBytes: this.config.uploadMaxBytes,
       maxFiles: fileFields.reduce((sum, f) => sum + (f.maxCount ?? 1), 0),
       fileFields: fileFields.map((f) => f.field),
     });

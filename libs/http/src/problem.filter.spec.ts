@@ -1,5 +1,13 @@
 import { HttpStatus } from '@nestjs/common';
-import { isDatabaseUnavailable, toProblem } from './problem.filter.js';
+import { COLLECTION_ERROR_CODES, CollectionError } from '@lumen/collections';
+import { DomainError } from '@lumen/errors';
+import { HASHING_ERROR_CODES, HashingModelError, IMAGE_ERROR_CODES, ImageRejectedError } from '@lumen/hashing';
+import { HYPERGRAPH_ERROR_CODES } from '@lumen/hypergraph';
+import { MODEL_ERROR_CODES } from '@lumen/inference';
+import { JOB_ERROR_CODES } from '@lumen/jobs';
+import { SEGMENTATION_ERROR_CODES } from '@lumen/segmentation';
+import { VOLUME_ERROR_CODES, VolumeError } from '@lumen/volumes';
+import { DOMAIN_PROBLEMS, type DomainErrorCode, isDatabaseUnavailable, toProblem } from './problem.filter.js';
 import { ProblemException } from './problem.js';
 
 const request = { url: '/jobs', id: 'req-1' };
@@ -28,5 +36,86 @@ describe('toProblem: database outages', () => {
 
   it('leaves HTTP exceptions as they are', () => {
     expect(toProblem(new ProblemException(HttpStatus.NOT_FOUND, 'job-not-found', 'No job 7'), request)).toMatchObject({ status: 404, type: 'urn:lumen:problem:job-not-found' });
+  });
+});
+
+describe('toProblem: domain errors', () => {
+  const everyCode: string[] = [
+    ...VOLUME_ERROR_CODES,
+    ...IMAGE_ERROR_CODES,
+    ...HASHING_ERROR_CODES,
+    ...COLLECTION_ERROR_CODES,
+    ...MODEL_ERROR_CODES,
+    ...HYPERGRAPH_ERROR_CODES,
+    ...SEGMENTATION_ERROR_CODES,
+    ...JOB_ERROR_CODES,
+  ];
+
+  it('maps every code of every domain, and nothing else', () => {
+    expect(Object.keys(DOMAIN_PROBLEMS).sort()).toEqual([...everyCode].sort());
+  });
+
+  it.each(everyCode)('answers %s with its status, type, title and the detail', (code) => {
+    const { status, type } = DOMAIN_PROBLEMS[code as DomainErrorCode];
+    expect(status === 503 || (status >= 400 && status < 500)).toBe(true);
+    expect(toProblem(new DomainError(code, `about ${code}`), request)).toEqual({
+      type: `urn:lumen:problem:${type}`,
+      title: expect.not.stringMatching(/^Error$/),
+      status,
+      detail: `about ${code}`,
+      instance: '/jobs',
+      requestId: 'req-1',
+    });
+  });
+
+  it.each([
+    ['volume.too-large', 413, 'volume-too-large', 'Content Too Large'],
+    ['volume.multiple-series', 422, 'multiple-series', 'Unprocessable Content'],
+    ['volume.gantry-tilt', 422, 'gantry-tilt', 'Unprocessable Content'],
+    ['volume.unsupported-transfer-syntax', 415, 'unsupported-transfer-syntax', 'Unsupported Media Type'],
+    ['image.unsupported-format', 415, 'unsupported-image-format', 'Unsupported Media Type'],
+    ['collection.invalid-search', 400, 'invalid-request', 'Bad Request'],
+    ['collection.not-found', 404, 'collection-not-found', 'Not Found'],
+    ['collection.model-version-changed', 409, 'model-version-changed', 'Conflict'],
+    ['model.unavailable', 503, 'model-unavailable', 'Service Unavailable'],
+    ['hypergraph.malformed-candidates', 400, 'invalid-request', 'Bad Request'],
+    ['job.not-found', 404, 'job-not-found', 'Not Found'],
+    ['segmentation.dicom-seg-needs-dicom-input', 409, 'dicom-seg-needs-dicom-input', 'Conflict'],
+    ['segmentation.dicom-seg-unavailable', 409, 'dicom-seg-unavailable', 'Conflict'],
+  ])('keeps the wire answer of %s: %i %s', (code, status, type, title) => {
+    expect(toProblem(new DomainError(code, 'x'), request)).toMatchObject({ status, type: `urn:lumen:problem:${type}`, title });
+  });
+
+  it('lists the field at fault, or the errors given, and spreads structured details', () => {
+    expect(toProblem(new CollectionError('collection.invalid-search', 'maxDistance must be at most 16', 'maxDistance'), request)).toMatchObject({
+      status: 400,
+      errors: [{ field: 'maxDistance', message: 'maxDistance must be at most 16' }],
+    });
+    const bits = new HashingModelError('hashing.unsupported-bits', 'No model for 12 bits; served: 48, 64', { errors: [{ field: 'bits', message: 'bits must be one of 48, 64' }] });
+    expect(toProblem(bits, request)).toMatchObject({ status: 400, detail: 'No model for 12 bits; served: 48, 64', errors: [{ field: 'bits', message: 'bits must be one of 48, 64' }] });
+    expect(toProblem(new VolumeError('volume.too-large', 'too many voxels', { voxels: 9, maxVoxels: 8 }), request)).toMatchObject({ status: 413, voxels: 9, maxVoxels: 8 });
+  });
+
+  it('names a refused upload by its form field and file name', () => {
+    const refused = new ImageRejectedError('image.undecodable', 'the PNG data does not decode').about({ field: 'image', clientName: 'cat.png' });
+    const problem = toProblem(refused, request);
+    expect(problem).toMatchObject({ status: 422, type: 'urn:lumen:problem:undecodable-image', detail: 'image "cat.png": the PNG data does not decode', field: 'image' });
+    expect(problem.errors).toBeUndefined();
+    expect(toProblem(new ImageRejectedError('image.empty', 'the file is empty').about({ field: 'images' }), request).detail).toBe('images: the file is empty');
+  });
+
+  it('answers an unmapped code, or any other error, with a 500 that reveals nothing', () => {
+    const unmapped = new DomainError('volume.secret-path', 'read /srv/lumen/data/x failed', { field: 'image', details: { path: '/srv/lumen/data/x' } });
+    for (const error of [unmapped, new Error('read /srv/lumen/data/x failed'), new TypeError('x is undefined')]) {
+      const problem = toProblem(error, request);
+      expect(problem).toEqual({
+        type: 'urn:lumen:problem:internal',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'An unexpected error occurred; it has been logged with this request id.',
+        instance: '/jobs',
+        requestId: 'req-1',
+      });
+    }
   });
 });

@@ -1,5 +1,13 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CollectionErrorCode } from '@lumen/collections';
+import { DomainError } from '@lumen/errors';
+import type { HashingErrorCode, ImageErrorCode } from '@lumen/hashing';
+import type { HypergraphErrorCode } from '@lumen/hypergraph';
+import type { ModelErrorCode } from '@lumen/inference';
+import type { JobErrorCode } from '@lumen/jobs';
+import type { SegmentationErrorCode } from '@lumen/segmentation';
+import type { VolumeErrorCode } from '@lumen/volumes';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, ProblemException, problemType } from './problem.js';
 
 const TITLES: Record<number, string> = {
@@ -12,6 +20,112 @@ const SLUGS: Record<number, string> = {
   400: 'bad-request', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 405: 'method-not-allowed', 409: 'conflict',
   413: 'payload-too-large', 415: 'unsupported-media-type', 422: 'unprocessable', 429: 'rate-limited', 503: 'unavailable',
 };
+
+/** Every code a domain library throws (DomainError), across the domains the API serves. */
+export type DomainErrorCode =
+  | VolumeErrorCode
+  | ImageErrorCode
+  | HashingErrorCode
+  | CollectionErrorCode
+  | ModelErrorCode
+  | HypergraphErrorCode
+  | SegmentationErrorCode
+  | JobErrorCode;
+
+/** The HTTP answer to a domain error: its status and the problem `type` slug clients branch on. */
+export type DomainProblem = { status: HttpStatus; type: string };
+
+const { BAD_REQUEST, NOT_FOUND, CONFLICT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, UNPROCESSABLE_ENTITY, SERVICE_UNAVAILABLE } = HttpStatus;
+
+/**
+ * The one place domain codes become HTTP: status and problem type of each code (the title
+ * follows from the status). Typed over every domain's code union, so a new code does not
+ * compile until it is mapped here.
+ */
+export const DOMAIN_PROBLEMS: Readonly<Record<DomainErrorCode, DomainProblem>> = {
+  'volume.unsupported-format': { status: UNSUPPORTED_MEDIA_TYPE, type: 'unsupported-volume-format' },
+  'volume.unsupported-reference-format': { status: UNSUPPORTED_MEDIA_TYPE, type: 'unsupported-reference-format' },
+  'volume.empty-file': { status: UNPROCESSABLE_ENTITY, type: 'empty-file' },
+  'volume.too-large': { status: PAYLOAD_TOO_LARGE, type: 'volume-too-large' },
+  'volume.not-nifti': { status: UNPROCESSABLE_ENTITY, type: 'not-nifti' },
+  'volume.gzip-bomb': { status: PAYLOAD_TOO_LARGE, type: 'gzip-bomb' },
+  'volume.corrupt-gzip': { status: UNPROCESSABLE_ENTITY, type: 'corrupt-gzip' },
+  'volume.not-3d': { status: UNPROCESSABLE_ENTITY, type: 'not-a-3d-volume' },
+  'volume.unsupported-pixel-type': { status: UNPROCESSABLE_ENTITY, type: 'unsupported-pixel-type' },
+  'volume.empty': { status: UNPROCESSABLE_ENTITY, type: 'empty-volume' },
+  'volume.invalid-spacing': { status: UNPROCESSABLE_ENTITY, type: 'invalid-spacing' },
+  'volume.unreadable': { status: UNPROCESSABLE_ENTITY, type: 'unreadable-volume' },
+  'volume.data-size-mismatch': { status: UNPROCESSABLE_ENTITY, type: 'data-size-mismatch' },
+  'volume.reference-grid-mismatch': { status: UNPROCESSABLE_ENTITY, type: 'reference-grid-mismatch' },
+  'volume.unsafe-zip-entry': { status: UNPROCESSABLE_ENTITY, type: 'unsafe-zip-entry' },
+  'volume.nested-archive': { status: UNPROCESSABLE_ENTITY, type: 'nested-archive' },
+  'volume.zip-too-large': { status: PAYLOAD_TOO_LARGE, type: 'zip-too-large' },
+  'volume.invalid-zip': { status: UNPROCESSABLE_ENTITY, type: 'invalid-zip' },
+  'volume.empty-zip': { status: UNPROCESSABLE_ENTITY, type: 'empty-zip' },
+  'volume.too-many-zip-entries': { status: PAYLOAD_TOO_LARGE, type: 'too-many-zip-entries' },
+  'volume.no-dicom-files': { status: UNPROCESSABLE_ENTITY, type: 'no-dicom-files' },
+  'volume.unknown-series': { status: UNPROCESSABLE_ENTITY, type: 'unknown-series' },
+  'volume.multiple-series': { status: UNPROCESSABLE_ENTITY, type: 'multiple-series' },
+  'volume.single-slice': { status: UNPROCESSABLE_ENTITY, type: 'single-slice' },
+  'volume.duplicate-slices': { status: UNPROCESSABLE_ENTITY, type: 'duplicate-slices' },
+  'volume.uneven-slice-spacing': { status: UNPROCESSABLE_ENTITY, type: 'uneven-slice-spacing' },
+  'volume.unreadable-dicom': { status: UNPROCESSABLE_ENTITY, type: 'unreadable-dicom' },
+  'volume.mixed-multiframe': { status: UNPROCESSABLE_ENTITY, type: 'mixed-multiframe' },
+  'volume.missing-slice-position': { status: UNPROCESSABLE_ENTITY, type: 'missing-slice-position' },
+  'volume.gantry-tilt': { status: UNPROCESSABLE_ENTITY, type: 'gantry-tilt' },
+  'volume.unsupported-transfer-syntax': { status: UNSUPPORTED_MEDIA_TYPE, type: 'unsupported-transfer-syntax' },
+  'image.unsupported-format': { status: UNSUPPORTED_MEDIA_TYPE, type: 'unsupported-image-format' },
+  'image.undecodable': { status: UNPROCESSABLE_ENTITY, type: 'undecodable-image' },
+  'image.empty': { status: UNPROCESSABLE_ENTITY, type: 'empty-image' },
+  'image.too-large': { status: PAYLOAD_TOO_LARGE, type: 'image-too-large' },
+  'image.too-small': { status: UNPROCESSABLE_ENTITY, type: 'image-too-small' },
+  'hashing.unsupported-bits': { status: BAD_REQUEST, type: 'unsupported-bits' },
+  'collection.not-found': { status: NOT_FOUND, type: 'collection-not-found' },
+  'collection.image-not-found': { status: NOT_FOUND, type: 'image-not-found' },
+  'collection.invalid-search': { status: BAD_REQUEST, type: 'invalid-request' },
+  'collection.model-version-changed': { status: CONFLICT, type: 'model-version-changed' },
+  'collection.concurrent-delete': { status: CONFLICT, type: 'concurrent-delete' },
+  'model.not-found': { status: NOT_FOUND, type: 'model-not-found' },
+  'model.unavailable': { status: SERVICE_UNAVAILABLE, type: 'model-unavailable' },
+  'hypergraph.not-found': { status: NOT_FOUND, type: 'hypergraph-not-found' },
+  'hypergraph.unknown-node-type': { status: BAD_REQUEST, type: 'unknown-node-type' },
+  'hypergraph.outsiders-unsupported': { status: UNPROCESSABLE_ENTITY, type: 'outsiders-unsupported' },
+  'hypergraph.malformed-candidates': { status: BAD_REQUEST, type: 'invalid-request' },
+  'hypergraph.invalid-hyperedge': { status: UNPROCESSABLE_ENTITY, type: 'invalid-hyperedge' },
+  'segmentation.models-unavailable': { status: SERVICE_UNAVAILABLE, type: 'models-unavailable' },
+  'segmentation.not-found': { status: NOT_FOUND, type: 'segmentation-not-found' },
+  'segmentation.not-finished': { status: CONFLICT, type: 'segmentation-not-finished' },
+  'segmentation.output-missing': { status: NOT_FOUND, type: 'output-missing' },
+  'segmentation.dicom-seg-needs-dicom-input': { status: CONFLICT, type: 'dicom-seg-needs-dicom-input' },
+  'segmentation.dicom-seg-unavailable': { status: CONFLICT, type: 'dicom-seg-unavailable' },
+  'job.not-found': { status: NOT_FOUND, type: 'job-not-found' },
+};
+
+/** Status and problem type URN of a domain code. */
+export function domainProblemOf(code: DomainErrorCode): { status: number; type: string } {
+  const { status, type } = DOMAIN_PROBLEMS[code];
+  return { status, type: problemType(type) };
+}
+
+/** A domain error as problem+json, or null when its code is not mapped (then it is a 500). */
+function domainErrorProblem(error: DomainError, request: { url: string; id: string }): ProblemDetails | null {
+  if (!Object.hasOwn(DOMAIN_PROBLEMS, error.code)) return null;
+  const problem = domainProblemOf(error.code as DomainErrorCode);
+  // A refused upload is named in the detail (`image "cat.png": ...`) and by its form field.
+  const detail = error.file ? `${error.file.field}${error.file.name ? ` "${error.file.name}"` : ''}: ${error.detail}` : error.detail;
+  const errors = error.errors ?? (error.field ? [{ field: error.field, message: error.detail }] : undefined);
+  return {
+    type: problem.type,
+    title: TITLES[problem.status] ?? 'Error',
+    status: problem.status,
+    detail,
+    instance: request.url,
+    requestId: request.id,
+    ...error.details,
+    ...(errors ? { errors } : {}),
+    ...(error.file ? { field: error.file.field } : {}),
+  };
+}
 
 // Signs that PostgreSQL cannot be reached, as node-postgres, Prisma and its pg adapter report
 // them: socket errors, server shutdown / not-yet-accepting SQLSTATEs (57P01-57P03, class 08),
@@ -64,6 +178,8 @@ export function toProblem(error: unknown, request: { url: string; id: string }):
       ...(error instanceof ProblemException ? error.extensions : {}),
     };
   }
+  // A domain code the table does not map is a bug, answered like any unexpected error.
+  if (error instanceof DomainError) return domainErrorProblem(error, request) ?? internalProblem(request);
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     const status = fastifyError.statusCode;
@@ -86,6 +202,11 @@ export function toProblem(error: unknown, request: { url: string; id: string }):
       requestId: request.id,
     };
   }
+  return internalProblem(request);
+}
+
+/** The 500 of an unexpected error: nothing of the error itself reaches the client. */
+function internalProblem(request: { url: string; id: string }): ProblemDetails {
   return {
     type: problemType('internal'),
     title: TITLES[500],

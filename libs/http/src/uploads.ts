@@ -6,7 +6,6 @@ import { pipeline } from 'node:stream/promises';
 import { HttpStatus } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ProblemException } from './problem.js';
-import type { DomainFailure } from './validation.js';
 
 /** A file part streamed to disk; the client's file name is kept as data only, never as a path. */
 export type UploadedFile = { field: string; clientName: string; mimetype: string; path: string; size: number; sha256: string };
@@ -22,6 +21,8 @@ export type MultipartLimits = {
   /** Where the parts are written (created if absent). */
   directory: string;
   maxFileBytes: number;
+  /** Most bytes of all files together (a request of many parts sent without Content-Length). */
+  maxTotalBytes?: number;
   maxFiles: number;
   /** File fields accepted; any other file field is a 400. */
   fileFields: string[];
@@ -40,11 +41,14 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
   const files: UploadedFile[] = [];
   const fields: Record<string, string> = {};
   const written: string[] = [];
+  const maxTotalBytes = limits.maxTotalBytes ?? Number.POSITIVE_INFINITY;
+  let totalBytes = 0;
   const cleanup = async () => {
     await Promise.all(written.map((file) => fs.promises.rm(file, { force: true })));
   };
   try {
-    for await (const part of request.parts({ limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles } })) {
+    // parts: every file plus the text fields (the global default would cap a folder of files).
+    for await (const part of request.parts({ limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, parts: limits.maxFiles + 100 } })) {
       if (part.type === 'field') {
         fields[part.fieldname] = String(part.value);
         continue;
@@ -61,6 +65,8 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
         transform(chunk: Buffer, _encoding, callback) {
           hash.update(chunk);
           size += chunk.length;
+          totalBytes += chunk.length;
+          if (totalBytes > maxTotalBytes) return callback(Object.assign(new Error('upload too large'), { code: 'LUMEN_UPLOAD_TOO_LARGE' }));
           callback(null, chunk);
         },
       });
@@ -85,15 +91,12 @@ export async function receiveMultipart(request: FastifyRequest, limits: Multipar
     if (code === 'FST_REQ_FILE_TOO_LARGE') {
       throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'file-too-large', `A file is larger than the limit of ${limits.maxFileBytes} bytes`);
     }
+    if (code === 'LUMEN_UPLOAD_TOO_LARGE') {
+      throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'upload-too-large', `The uploaded files total more than ${maxTotalBytes} bytes (UPLOAD_MAX_BYTES)`, { maxBytes: maxTotalBytes });
+    }
     if (code === 'FST_FILES_LIMIT') throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-many-files', `At most ${limits.maxFiles} files per request`);
     if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') throw new ProblemException(HttpStatus.PAYLOAD_TOO_LARGE, 'too-many-parts', 'Too many form parts');
     throw new ProblemException(HttpStatus.BAD_REQUEST, 'malformed-multipart', `Malformed multipart body: ${(error as Error).message}`);
   }
   return { files, fields, cleanup };
-}
-
-/** A domain refusal of one uploaded file (an image that does not decode...), naming the field and file. */
-export function fileProblem(error: DomainFailure, file: UploadedFile): ProblemException {
-  const name = file.clientName ? ` "${file.clientName}"` : '';
-  return new ProblemException(error.status, error.problem, `${file.field}${name}: ${error.message}`, { ...error.details, field: file.field });
 }

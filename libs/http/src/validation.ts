@@ -1,8 +1,9 @@
 import { HttpStatus, type Type, ValidationPipe, type ValidationError } from '@nestjs/common';
+import type { FieldError } from '@lumen/errors';
 import { ProblemException } from './problem.js';
 
 /** One field at fault, as problem+json lists it in `errors[]`. */
-export type FieldError = { field?: string; message: string };
+export type { FieldError };
 
 /**
  * The 400 `invalid-request` problem: every validation failure of the API is built here, so the
@@ -41,16 +42,4 @@ export function createValidationPipe(): ValidationPipe {
  */
 export async function validateDto<T extends object>(dto: Type<T>, plain: Record<string, unknown>): Promise<T> {
   return (await createValidationPipe().transform(plain, { type: 'body', metatype: dto, data: undefined })) as T;
-}
-
-/**
- * A refusal a domain library raises (VolumeError, ImageRejectedError, CollectionError...):
- * `status` is its HTTP status, `problem` its slug, `field` the request field at fault if any.
- */
-export type DomainFailure = Error & { status: number; problem: string; field?: string; details?: Record<string, unknown> };
-
-/** A domain refusal as problem+json; one naming a request field lists it like a validation error. */
-export function domainProblem(error: DomainFailure): ProblemException {
-  const errors = error.field ? { errors: [{ field: error.field, message: error.message }] } : {};
-  return new ProblemException(error.status, error.problem, error.message, { ...error.details, ...errors });
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
-import { type LoadedModel, MicroBatcher, ModelRegistry, Tensor } from '@lumen/inference';
+import { type LoadedModel, MicroBatcher, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
+import { HypergraphError } from './hypergraph-error.js';
 import { HYPEREDGE_TASK, type HypergraphSpec, hypergraphSpecFromCard } from './hypergraph-spec.js';
 import { packCandidates, rowValues } from './kernels/pack-candidates.js';
 
@@ -59,6 +60,23 @@ export class HypergraphService implements OnApplicationBootstrap {
 
   find(dataset: string): HypergraphDataset | undefined {
     return this.served.get(dataset);
+  }
+
+  /** A served dataset by name, else `hypergraph.not-found` naming the served ones. */
+  get(name: string): HypergraphDataset {
+    const dataset = this.served.get(name);
+    if (!dataset) {
+      const served = this.list().map((d) => d.dataset);
+      throw new HypergraphError('hypergraph.not-found', `No hypergraph dataset "${name}" (served: ${served.join(', ') || 'none'})`);
+    }
+    return dataset;
+  }
+
+  /** A dataset whose model is loaded and can score, else `model.unavailable`. */
+  servable(name: string): HypergraphDataset {
+    const dataset = this.get(name);
+    if (!dataset.loaded.ready) throw new ModelUnavailableError(`Model ${dataset.model} is not loaded${dataset.loaded.error ? `: ${dataset.loaded.error}` : ''}`);
+    return dataset;
   }
 
   /** Scores candidates given as global node indices (already validated), in order. */

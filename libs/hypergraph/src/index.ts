@@ -1,5 +1,6 @@
 export * from './candidates.js';
 export * from './eval-file.js';
+export * from './hypergraph-error.js';
 export * from './hypergraph-spec.js';
 export * from './hypergraph.module.js';
 export * from './hypergraph.service.js';

@@ -5,6 +5,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import * as ort from 'onnxruntime-node';
 import { Histogram } from 'prom-client';
 import { CONFIG, type LumenConfig } from '@lumen/config';
+import { DomainError } from '@lumen/errors';
 import { type ModelCard, type TensorSpec, validateCard } from './model-card.js';
 
 const require = createRequire(import.meta.url);
@@ -29,8 +30,18 @@ const inferenceSeconds = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 
-/** Thrown when a caller asks for a model that is not in the registry or failed to load. */
-export class ModelUnavailableError extends Error {}
+export const MODEL_ERROR_CODES = ['model.not-found', 'model.unavailable'] as const;
+export type ModelErrorCode = (typeof MODEL_ERROR_CODES)[number];
+
+/** A model asked for by name is not in the registry (`model.not-found`), or is not loaded. */
+export class ModelError extends DomainError<ModelErrorCode> {}
+
+/** Thrown when a caller needs a model that is not in the registry or failed to load. */
+export class ModelUnavailableError extends ModelError {
+  constructor(detail: string) {
+    super('model.unavailable', detail);
+  }
+}
 
 /** Highest version first: numeric where both are numbers, else lexical. */
 function compareVersions(a: string, b: string): number {
@@ -142,6 +153,13 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
 
   find(name: string): LoadedModel | undefined {
     return this.models.get(name);
+  }
+
+  /** The model named `name`, loaded or not; a ModelError (`model.not-found`) when there is none. */
+  get(name: string): LoadedModel {
+    const model = this.models.get(name);
+    if (!model) throw new ModelError('model.not-found', `No model named "${name}"`);
+    return model;
   }
 
   byTask(task: string): LoadedModel[] {

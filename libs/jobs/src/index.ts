@@ -1,4 +1,5 @@
 export * from './diagnostic.handler.js';
+export * from './job-error.js';
 export * from './job-handler.js';
 export * from './job-kind.js';
 export * from './job-payloads.js';

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { NaturalDataset } from 'dcmjs';
 import { type Geometry, type Volume, gridDifferences, readDicomSeries, readVolume } from '@lumen/volumes';
@@ -13,7 +14,15 @@ const SLICES = ['01.dcm', '02.dcm', '03.dcm'].map((f) => path.join(DCMQI, f));
 const ALL_ORGANS: DicomSegSegment[] = Object.values(Organ).map((organ) => ({ organ, label: ORGAN_LABELS[organ] }));
 const OPTIONS = { algorithmName: 'Lumen test cascade', softwareVersion: 'test' };
 
-const sources = () => readSourceHeaders(SLICES.map((f) => () => new Uint8Array(fs.readFileSync(f))));
+let sourceHeaders: NaturalDataset[];
+/** The three slices' headers (fresh shallow copies each call). */
+const sources = () => sourceHeaders.map((ds) => ({ ...ds }));
+/** `bytes` written to a temporary file, for readSourceHeaders. */
+const fileOf = (bytes: Uint8Array): string => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-seg-spec-')), 'slice.dcm');
+  fs.writeFileSync(file, bytes);
+  return file;
+};
 const shifted = (g: Geometry, mm: number): Geometry => ({ ...g, origin: [g.origin[0], g.origin[1], g.origin[2] + mm] });
 const labelOfSegment = (s: NaturalDataset) => ORGAN_LABELS[String(s.SegmentLabel).toLowerCase() as Organ];
 const positions = (seg: NaturalDataset) => items(seg.PerFrameFunctionalGroupsSequence).map((f) => (items(f.PlanePositionSequence)[0].ImagePositionPatient as number[]).map(Number));
@@ -27,6 +36,7 @@ describe('DICOM SEG writer (dcmjs)', () => {
   beforeAll(async () => {
     liver = await readVolume(path.join(DCMQI, 'liver_seg.nrrd'), 1e9);
     series = await readDicomSeries(SLICES, 1e9);
+    sourceHeaders = await readSourceHeaders(SLICES);
   });
 
   const liverLabels = () => Uint8Array.from(liver.data, (v) => (v ? ORGAN_LABELS.liver : 0));
@@ -114,7 +124,7 @@ describe('DICOM SEG writer (dcmjs)', () => {
     expect(output).toMatch(/Segmentation/);
   });
 
-  it('refuses what it cannot store: no organ, a grid off the slices, sources without UIDs', () => {
+  it('refuses what it cannot store: no organ, a grid off the slices, sources without UIDs, unreadable sources', async () => {
     const unavailable = (fn: () => unknown) => {
       try {
         fn();
@@ -129,15 +139,16 @@ describe('DICOM SEG writer (dcmjs)', () => {
     // An anonymised export: the same slices with an empty SOP Instance UID.
     const anonymised = sources().map((ds) => ({ ...ds, SOPInstanceUID: '' }));
     expect(unavailable(() => buildDicomSeg(anonymised, liverLabels(), series, ALL_ORGANS, OPTIONS))).toBe('source-uids-missing');
-    const truncated = fs.readFileSync(SLICES[0]).subarray(0, 600);
-    expect(unavailable(() => readSourceHeaders([() => new Uint8Array(truncated)]))).toBe('source-not-readable');
+    const truncated = fileOf(fs.readFileSync(SLICES[0]).subarray(0, 600));
+    await expect(readSourceHeaders([SLICES[0], truncated])).rejects.toMatchObject({ problem: 'source-not-readable', message: expect.stringContaining('file 2') });
+    await expect(readSourceHeaders([fileOf(Buffer.from('not DICOM at all'))])).rejects.toBeInstanceOf(DicomSegUnavailable);
   });
 
-  it('reads headers of files without the Part-10 preamble and meta header', () => {
+  it('reads headers of files without the Part-10 preamble and meta header', async () => {
     const bytes = fs.readFileSync(SLICES[0]);
     const bare = bytes.subarray(132 + 12 + bytes.readUInt32LE(132 + 8));
     expect(bare.readUInt16LE(0)).toBe(0x0008);
-    const [header] = readSourceHeaders([() => new Uint8Array(bare)]);
+    const [header] = await readSourceHeaders([fileOf(bare)]);
     const [reference] = sources();
     for (const key of ['SOPInstanceUID', 'SeriesInstanceUID', 'StudyInstanceUID', 'FrameOfReferenceUID', 'Rows', 'Columns']) expect([key, header[key]]).toEqual([key, reference[key]]);
     expect(header.ImagePositionPatient).toEqual(reference.ImagePositionPatient);

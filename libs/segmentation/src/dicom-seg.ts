@@ -1,9 +1,9 @@
 import dcmjs, { type NaturalDataset } from 'dcmjs';
-import { type Geometry, indexToPhysical } from '@lumen/volumes';
+import { type Geometry, indexToPhysical, readDicomDataset } from '@lumen/volumes';
 import { Organ } from './cascade-config.js';
 import { organColour } from './organ-colours.js';
 
-const { DicomDict, DicomMessage, DicomMetaDictionary, Colors, datasetToDict } = dcmjs.data;
+const { DicomMetaDictionary, Colors, datasetToDict } = dcmjs.data;
 
 /** SNOMED CT codes of each served organ (Segmented Property Type), as DICOM's CID 7166 lists them. */
 export const ORGAN_SNOMED: Readonly<Record<Organ, { code: string; meaning: string }>> = {
@@ -17,7 +17,6 @@ export const ANATOMICAL_STRUCTURE = { CodeValue: '123037004', CodingSchemeDesign
 
 const SEGMENTATION_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 
 /**
  * Why no SEG can be made for these inputs; `problem` is the machine-readable code the API's
@@ -52,36 +51,6 @@ export type DicomSegSummary = {
   sopInstanceUid: string;
   seriesInstanceUid: string;
 };
-
-/**
- * Reads a DICOM file's header (everything before Pixel Data) as a naturalised dataset. A file
- * without the Part-10 preamble and meta header (a bare dataset) is read as Implicit VR Little
- * Endian, or Explicit when its first element carries a VR.
- */
-export function readDicomHeader(bytes: Uint8Array): NaturalDataset {
-  const part10 = bytes.length > 132 && Buffer.from(bytes.subarray(128, 132)).toString('latin1') === 'DICM';
-  const whole = part10 ? bytes : withMetaHeader(bytes);
-  const buffer = whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer;
-  const file = DicomMessage.readFile(buffer, { untilTag: '7FE00010', includeUntilTagValue: false });
-  const dataset = DicomMetaDictionary.naturalizeDataset(file.dict);
-  dataset._meta = DicomMetaDictionary.namifyDataset(file.meta);
-  return dataset;
-}
-
-/** A bare dataset behind a preamble and a meta header dcmjs writes (it reads Part-10 files only). */
-function withMetaHeader(dataset: Uint8Array): Uint8Array {
-  const vr = dataset.length >= 6 ? Buffer.from(dataset.subarray(4, 6)).toString('latin1') : '';
-  const meta = {
-    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-    TransferSyntaxUID: /^[A-Z]{2}$/.test(vr) ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN,
-    ImplementationClassUID: '2.25.80302813137786398554742050926734630921603366648225212145404',
-  };
-  const header = new Uint8Array(new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta)).write());
-  const out = new Uint8Array(header.length + dataset.length);
-  out.set(header);
-  out.set(dataset, header.length);
-  return out;
-}
 
 const single = <T>(value: T | T[] | undefined): T | undefined => (Array.isArray(value) ? value[0] : value);
 const numbers = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
@@ -121,19 +90,18 @@ function frameOfSlice(multiframe: NaturalDataset, geometry: Geometry): number[] 
 }
 
 /**
- * Headers of the source files (readDicomHeader), one per file; each file is read and parsed on
- * its own, so only headers are held. buildDicomSeg checks they carry the UIDs a SEG references.
+ * Headers of the source files (everything before Pixel Data, naturalised: readDicomDataset of
+ * libs/volumes, which reads only the header bytes of each file), in the files' order.
+ * buildDicomSeg checks they carry the UIDs a SEG references.
  */
-export function readSourceHeaders(files: Iterable<() => Uint8Array>): NaturalDataset[] {
+export async function readSourceHeaders(files: string[]): Promise<NaturalDataset[]> {
   const restoreLogs = quietDcmjs();
   try {
     const datasets: NaturalDataset[] = [];
-    for (const read of files) {
-      try {
-        datasets.push(readDicomHeader(read()));
-      } catch (error) {
-        throw new DicomSegUnavailable('source-not-readable', `Source DICOM file ${datasets.length + 1} could not be parsed for the SEG (${(error as Error).message})`);
-      }
+    for (const file of files) {
+      const dataset = await readDicomDataset(file).catch(() => null);
+      if (!dataset) throw new DicomSegUnavailable('source-not-readable', `Source DICOM file ${datasets.length + 1} could not be parsed for the SEG`);
+      datasets.push(dataset);
     }
     return datasets;
   } finally {

@@ -4,6 +4,7 @@ export * from './dicom-seg.js';
 export * from './kernels/tiles.js';
 export * from './organ-colours.js';
 export * from './preview.js';
+export * from './segmentation-error.js';
 export * from './segmentation-params.js';
 export * from './segmentation-storage.js';
 export * from './segmentation.handler.js';

@@ -1,15 +1,31 @@
 import type { JobKind, TypedJob } from '@lumen/jobs';
-import type { Geometry, VolumeFormat } from '@lumen/volumes';
+import { type DicomSeriesReport, type Geometry, VolumeFormat } from '@lumen/volumes';
 import type { Organ } from './cascade-config.js';
 import type { Stage2Summary } from './cascade.js';
 
 /** What the API stores on a segmentation job (files are relative to the job's directory: see SegmentationStorage). */
 export type SegmentationParams = {
-  input: { format: VolumeFormat; file?: string; dicomFiles?: string[]; seriesUid?: string; clientFileName: string; geometry: Geometry };
+  input: {
+    format: VolumeFormat;
+    file?: string;
+    /** A DICOM input's files in slice order, read by the worker. */
+    dicomFiles?: string[];
+    seriesUid?: string;
+    clientFileName: string;
+    /** The grid from the header (DICOM: from the tags; the worker's read gives the result's). */
+    geometry: Geometry;
+    /** How a DICOM series was found and what was left out of it. */
+    dicom?: DicomSeriesReport;
+  };
   reference?: { format: VolumeFormat; file: string; labels: Partial<Record<Organ, number>> };
   organs: Organ[];
   fast: boolean;
 };
+
+/** True for a DICOM input (a zip or files of one series; the worker reads its `dicomFiles`). */
+export function isDicomInput(input: SegmentationParams['input']): boolean {
+  return input.format === VolumeFormat.DicomZip && !!input.dicomFiles?.length;
+}
 
 export type OrganResult = {
   label: number;
@@ -31,7 +47,7 @@ export type DicomSegResult =
   | { available: false; problem: string; detail: string };
 
 export type SegmentationResult = {
-  input: { geometry: Geometry; format: VolumeFormat; componentType: string; voxels: number };
+  input: { geometry: Geometry; format: VolumeFormat; componentType: string; voxels: number; dicom?: DicomSeriesReport };
   organs: Partial<Record<Organ, OrganResult>>;
   dice: Partial<Record<Organ, number | null>> | null;
   models: { coarse: string; fine: string | null };

@@ -1,4 +1,3 @@
-import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
@@ -9,18 +8,23 @@ import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-con
 import { CascadeStep, runCascade } from './cascade.js';
 import { DicomSegUnavailable, buildDicomSeg, readSourceHeaders } from './dicom-seg.js';
 import { renderPreview } from './preview.js';
+import { SegmentationError } from './segmentation-error.js';
 import { SegmentationStorage } from './segmentation-storage.js';
-import type { DicomSegResult, OrganResult, SegmentationParams, SegmentationResult } from './segmentation-params.js';
+import { type DicomSegResult, type OrganResult, type SegmentationParams, type SegmentationResult, isDicomInput } from './segmentation-params.js';
 
 export const COARSE_TASK = 'segmentation-coarse';
 export const FINE_TASK = 'segmentation-fine';
 
-/** The served cascade (the first model of each stage task), or an error saying what is missing. */
+/** The served cascade (the first model of each stage task), or `segmentation.models-unavailable` saying what is missing or wrong. */
 export function servedCascade(registry: ModelRegistry): CascadeConfig {
   const coarse = registry.byTask(COARSE_TASK).find((m) => m.ready);
   const fine = registry.byTask(FINE_TASK).find((m) => m.ready);
-  if (!coarse || !fine) throw new Error(`segmentation models are not loaded (need a ready "${COARSE_TASK}" and "${FINE_TASK}" model)`);
-  return cascadeConfigFromCards(coarse.card, fine.card);
+  if (!coarse || !fine) throw new SegmentationError('segmentation.models-unavailable', `segmentation models are not loaded (need a ready "${COARSE_TASK}" and "${FINE_TASK}" model)`);
+  try {
+    return cascadeConfigFromCards(coarse.card, fine.card);
+  } catch (error) {
+    throw new SegmentationError('segmentation.models-unavailable', (error as Error).message);
+  }
 }
 
 /** The job stage each step of the cascade reports as. */
@@ -60,7 +64,7 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
         assertSameGrid(volume, reference);
       }
     } catch (error) {
-      if (error instanceof VolumeError) throw new PermanentJobError(error.message, { problem: error.problem, ...error.details });
+      if (error instanceof VolumeError) throw new PermanentJobError(error.detail, { code: error.code, ...error.details });
       throw error;
     }
 
@@ -99,7 +103,7 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     await fs.writeFile(this.storage.output(jobId, 'preview.png'), png);
     const models = `${cascade.coarse.model}@${cascade.coarse.version}${params.fast ? '' : ` + ${cascade.fine.model}@${cascade.fine.version}`}`;
     let dicomSeg: DicomSegResult | null = null;
-    if (params.input.dicomFiles?.length) {
+    if (isDicomInput(params.input)) {
       // The series as read, for viewers that do not read DICOM (the web page's NiiVue).
       await writeVolume(this.storage.output(jobId, 'image.nii.gz'), volume);
       dicomSeg = await this.writeDicomSeg(jobId, params, result.labels, geometry, models, cascade);
@@ -108,7 +112,13 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     this.logger.log(`job ${jobId}: segmented ${volume.size.join('×')} in ${Object.values(result.timingsMs).reduce((a, b) => a + b, 0)} ms`);
 
     return {
-      input: { geometry, format: params.input.format, componentType: volume.componentType, voxels: volume.size[0] * volume.size[1] * volume.size[2] },
+      input: {
+        geometry,
+        format: params.input.format,
+        componentType: volume.componentType,
+        voxels: volume.size[0] * volume.size[1] * volume.size[2],
+        ...(params.input.dicom ? { dicom: params.input.dicom } : {}),
+      },
       organs,
       dice: diceScores,
       models: { coarse: `${cascade.coarse.model}@${cascade.coarse.version}`, fine: params.fast ? null : `${cascade.fine.model}@${cascade.fine.version}` },
@@ -127,7 +137,7 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
   private async writeDicomSeg(jobId: string, params: SegmentationParams, labels: Uint8Array, geometry: Geometry, models: string, cascade: CascadeConfig): Promise<DicomSegResult> {
     const files = this.storage.inputFiles(jobId, params.input);
     try {
-      const headers = readSourceHeaders(files.map((file) => () => fsSync.readFileSync(file)));
+      const headers = await readSourceHeaders(files);
       const segments = params.organs.map((organ) => ({ organ, label: cascade.labels.get(organ)! }));
       const { bytes, summary } = buildDicomSeg(headers, labels, geometry, segments, { algorithmName: `Lumen cascade (${models})`, softwareVersion: models });
       await fs.writeFile(this.storage.output(jobId, 'dicom-seg.dcm'), bytes);

@@ -38,5 +38,5 @@ export function gridDifferences(a: Geometry, b: Geometry): string[] {
 /** Throws the 422 `reference-grid-mismatch` problem unless the reference lies on the image's grid. */
 export function assertSameGrid(image: Geometry, reference: Geometry): void {
   const differences = gridDifferences(image, reference);
-  if (differences.length) throw new VolumeError(422, 'reference-grid-mismatch', `The reference is on another grid than the image: ${differences.join('; ')}`);
+  if (differences.length) throw new VolumeError('volume.reference-grid-mismatch', `The reference is on another grid than the image: ${differences.join('; ')}`);
 }

@@ -55,7 +55,7 @@ export async function checkDeclaredSize(file: string, format: VolumeFormat, maxV
   if (!sizes) return;
   const voxels = sizes.reduce((a, b) => a * Math.max(1, b), 1);
   if (voxels > maxVoxels) {
-    throw new VolumeError(413, 'volume-too-large', `The header declares ${sizes.join('×')} = ${voxels} voxels; the limit is ${maxVoxels}`, { voxels, maxVoxels });
+    throw new VolumeError('volume.too-large', `The header declares ${sizes.join('×')} = ${voxels} voxels; the limit is ${maxVoxels}`, { voxels, maxVoxels });
   }
 }
 
@@ -105,10 +105,10 @@ export async function verifyGzip(file: string): Promise<void> {
         head = Buffer.concat([head, chunk.subarray(0, 540 - head.length)]);
         const declared = niftiDeclaredBytes(head);
         if (declared !== null) limit = declared + NIFTI_GZ_SLACK_BYTES;
-        else if (head.length >= 540) return callback(new VolumeError(422, 'not-nifti', 'The gzip stream does not start with a NIfTI-1 or NIfTI-2 header'));
+        else if (head.length >= 540) return callback(new VolumeError('volume.not-nifti', 'The gzip stream does not start with a NIfTI-1 or NIfTI-2 header'));
       }
       if (bytes > limit) {
-        return callback(new VolumeError(413, 'gzip-bomb', `The gzip stream expands past ${limit} bytes, more than its NIfTI header declares (${limit - NIFTI_GZ_SLACK_BYTES} bytes)`, { declaredBytes: limit - NIFTI_GZ_SLACK_BYTES }));
+        return callback(new VolumeError('volume.gzip-bomb', `The gzip stream expands past ${limit} bytes, more than its NIfTI header declares (${limit - NIFTI_GZ_SLACK_BYTES} bytes)`, { declaredBytes: limit - NIFTI_GZ_SLACK_BYTES }));
       }
       callback();
     },
@@ -117,7 +117,7 @@ export async function verifyGzip(file: string): Promise<void> {
     await pipeline(fs.createReadStream(file), zlib.createGunzip(), check);
   } catch (error) {
     if (error instanceof VolumeError) throw error;
-    throw new VolumeError(422, 'corrupt-gzip', `The gzip stream is truncated or corrupt after ${bytes} decompressed bytes (${(error as Error).message})`);
+    throw new VolumeError('volume.corrupt-gzip', `The gzip stream is truncated or corrupt after ${bytes} decompressed bytes (${(error as Error).message})`);
   }
-  if (niftiDeclaredBytes(head) === null) throw new VolumeError(422, 'not-nifti', `The gzip stream holds ${bytes} bytes, not a NIfTI image`);
+  if (niftiDeclaredBytes(head) === null) throw new VolumeError('volume.not-nifti', `The gzip stream holds ${bytes} bytes, not a NIfTI image`);
 }

@@ -9,3 +9,8 @@ export * from './volume-io.js';
 export * from './header-peek.js';
 export * from './volume-error.js';
 export * from './volume-write.js';
+export * from './zip-extract.js';
+export * from './dicom/dicom-header.js';
+export * from './dicom/dicom-series.js';
+export * from './dicom/transfer-syntax.js';
+export * from './dicom/dicom-intake.js';

@@ -123,6 +123,11 @@ class Selection {
 
 // One scan loop per code width, each small and monomorphic so V8 optimises it on its own.
 // A candidate is kept when d <= bound; a full buffer lowers the bound (Selection.makeRoom).
+// The keep-a-candidate tail repeats in scan1/scan2/scanN on purpose: it works on locals hoisted
+// out of `sel` (bound, buffers, size), which a shared helper could only update through `sel` or
+// a returned object on every kept candidate. This is the JavaScript fallback for codes over 64
+// bits (the served kernel is WebAssembly, hamming-wasm.ts); `bench/hashing/hamming.ts` measures
+// it (docs/hashing.md, "Hamming search") and any change here should keep its figure.
 
 function scan2(codes: Uint32Array, start: number, end: number, q0: number, q1: number, sel: Selection, include: Uint8Array | null): void {
   const T = POPCOUNT16;

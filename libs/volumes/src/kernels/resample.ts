@@ -20,21 +20,23 @@ function axisSamples(nIn: number, start: number, count: number, ratio: number) {
 }
 
 /**
+ * An output box on a resampled grid: the input's shape and spacing (z, y, x), the output
+ * spacing, and the box [start, start + size) in output voxels.
+ */
+export type ResampleBox = [srcShape: Shape3, srcSpacing: Shape3, dstSpacing: Shape3, start: Shape3, size: Shape3];
+
+/** `sample(inputLength, boxStart, boxSize, outputToInputRatio)` for each axis z, y, x of the box. */
+function perAxis<T>(sample: (nIn: number, start: number, count: number, ratio: number) => T, [srcShape, srcSpacing, dstSpacing, start, size]: ResampleBox): [T, T, T] {
+  return [0, 1, 2].map((a) => sample(srcShape[a], start[a], size[a], dstSpacing[a] / srcSpacing[a])) as [T, T, T];
+}
+
+/**
  * Trilinear resampling of the output box [start, start + size) of the grid with the given
  * spacing. Only that box is computed, so a region of interest never costs a whole volume.
  */
-export function resampleLinear(
-  src: NumericArray,
-  srcShape: Shape3,
-  srcSpacing: Shape3,
-  dstSpacing: Shape3,
-  start: Shape3,
-  size: Shape3,
-): Float32Array {
-  const [nz, ny, nx] = srcShape;
-  const zs = axisSamples(nz, start[0], size[0], dstSpacing[0] / srcSpacing[0]);
-  const ys = axisSamples(ny, start[1], size[1], dstSpacing[1] / srcSpacing[1]);
-  const xs = axisSamples(nx, start[2], size[2], dstSpacing[2] / srcSpacing[2]);
+export function resampleLinear(src: NumericArray, ...box: ResampleBox): Float32Array {
+  const [[, ny, nx], , , , size] = box;
+  const [zs, ys, xs] = perAxis(axisSamples, box);
   const out = new Float32Array(size[0] * size[1] * size[2]);
   let o = 0;
   for (let k = 0; k < size[0]; k++) {
@@ -72,18 +74,9 @@ export function nearestIndices(nIn: number, start: number, count: number, ratio:
 }
 
 /** Nearest-neighbour resampling (labels) of the output box [start, start + size). */
-export function resampleNearest(
-  src: Uint8Array,
-  srcShape: Shape3,
-  srcSpacing: Shape3,
-  dstSpacing: Shape3,
-  start: Shape3,
-  size: Shape3,
-): Uint8Array {
-  const [nz, ny, nx] = srcShape;
-  const zi = nearestIndices(nz, start[0], size[0], dstSpacing[0] / srcSpacing[0]);
-  const yi = nearestIndices(ny, start[1], size[1], dstSpacing[1] / srcSpacing[1]);
-  const xi = nearestIndices(nx, start[2], size[2], dstSpacing[2] / srcSpacing[2]);
+export function resampleNearest(src: Uint8Array, ...box: ResampleBox): Uint8Array {
+  const [[, ny, nx], , , , size] = box;
+  const [zi, yi, xi] = perAxis(nearestIndices, box);
   const out = new Uint8Array(size[0] * size[1] * size[2]);
   let o = 0;
   for (let k = 0; k < size[0]; k++) {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsArray, IsHexadecimal, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { type Collection, IMAGES_PER_REQUEST_MAX, type ImageUploadResult, ImageUploadOutcome, type SearchResult } from '@lumen/collections';
-import { type CrossCheckedForm, type FieldError, FormFile, JsonFormField, type UploadedFile, problemType } from '@lumen/http';
+import { type CrossCheckedForm, type FieldError, FormFile, JsonFormField, type UploadedFile, domainProblemOf } from '@lumen/http';
 import { ModelRefDto } from '../model-ref.dto.js';
 
 export const SEARCH_K_MAX = 100_000;
@@ -160,7 +160,7 @@ export class AddImagesResponseDto {
       added: count(ImageUploadOutcome.added),
       duplicates: count(ImageUploadOutcome.duplicate),
       failed: count(ImageUploadOutcome.failed),
-      results: results.map(({ error, ...result }) => ({ ...result, ...(error ? { error: { status: error.status, type: problemType(error.problem), detail: error.detail } } : {}) })),
+      results: results.map(({ error, ...result }) => ({ ...result, ...(error ? { error: { ...domainProblemOf(error.code), detail: error.detail } } : {}) })),
     };
   }
 }

@@ -1,7 +1,6 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { type Collection, CollectionError, CollectionsService } from '@lumen/collections';
-import { HashingModelError, ImageRejectedError } from '@lumen/hashing';
-import { type Principal, ProblemException, canSee, domainProblem, fileProblem, invalidField } from '@lumen/http';
+import { type Principal, canSee, invalidField } from '@lumen/http';
 import {
   type AddImagesFormDto,
   AddImagesResponseDto,
@@ -13,13 +12,6 @@ import {
   SearchResponseDto,
 } from './collections.dto.js';
 
-/** Refusals of the collections and hashing libraries as problem+json (an image named by its file). */
-function asProblem(error: unknown, file?: Parameters<typeof fileProblem>[1]): never {
-  if (error instanceof ImageRejectedError && file) throw fileProblem(error, file);
-  if (error instanceof CollectionError || error instanceof HashingModelError) throw domainProblem(error);
-  throw error;
-}
-
 /** The HTTP side of image collections: who may see what, and DTOs; the domain is @lumen/collections. */
 @Injectable()
 export class CollectionsApiService {
@@ -28,12 +20,12 @@ export class CollectionsApiService {
   /** A collection the caller may see, else 404 (another key's collection does not exist for it). */
   private async visible(principal: Principal, id: string): Promise<Collection> {
     const collection = await this.collections.find(id);
-    if (!collection || !canSee(principal, collection.owner)) throw new ProblemException(HttpStatus.NOT_FOUND, 'collection-not-found', `No collection ${id}`);
+    if (!collection || !canSee(principal, collection.owner)) throw new CollectionError('collection.not-found', `No collection ${id}`);
     return collection;
   }
 
   async create(principal: Principal, body: CreateCollectionDto): Promise<CollectionDto> {
-    const collection = await this.collections.create(principal.name, body.name, body.bits).catch(asProblem);
+    const collection = await this.collections.create(principal.name, body.name, body.bits);
     return CollectionDto.from(collection, 0);
   }
 
@@ -52,12 +44,12 @@ export class CollectionsApiService {
   }
 
   async deleteImage(principal: Principal, id: string, imageId: string): Promise<void> {
-    await this.collections.deleteImage(await this.visible(principal, id), imageId).catch(asProblem);
+    await this.collections.deleteImage(await this.visible(principal, id), imageId);
   }
 
   async addImages(principal: Principal, id: string, form: AddImagesFormDto): Promise<AddImagesResponseDto> {
     const collection = await this.visible(principal, id);
-    const results = await this.collections.addImages(collection, form.images, form.fileExternalIds(), form.fileMetadata()).catch(asProblem);
+    const results = await this.collections.addImages(collection, form.images, form.fileExternalIds(), form.fileMetadata());
     return AddImagesResponseDto.from(results);
   }
 
@@ -66,11 +58,11 @@ export class CollectionsApiService {
     const started = performance.now();
     const collection = await this.visible(principal, id);
     if (form) {
-      const results = await this.collections.searchByImage(collection, form.image, form).catch((error: unknown) => asProblem(error, form.image));
+      const results = await this.collections.searchByImage(collection, form.image, form);
       return SearchResponseDto.from(results, started);
     }
     if ((body.imageId === undefined) === (body.code === undefined)) throw invalidField('imageId', 'Send exactly one of imageId or code (or a multipart form with an image)');
-    const results = await (body.code !== undefined ? this.collections.searchByCode(collection, body.code, body) : this.collections.searchByImageId(collection, body.imageId!, body)).catch(asProblem);
+    const results = await (body.code !== undefined ? this.collections.searchByCode(collection, body.code, body) : this.collections.searchByImageId(collection, body.imageId!, body));
     return SearchResponseDto.from(results, started);
   }
 }

@@ -1,6 +1,5 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
-import { ProblemException, invalidRequest } from '@lumen/http';
-import { type CandidateError, type CandidateNode, CandidateResolver, type HypergraphDataset, HypergraphService } from '@lumen/hypergraph';
+import { Injectable } from '@nestjs/common';
+import { type CandidateError, type CandidateNode, CandidateResolver, type HypergraphDataset, HypergraphError, HypergraphService, candidatesRejection } from '@lumen/hypergraph';
 import {
   HypergraphDto,
   type ListNodesQueryDto,
@@ -11,9 +10,6 @@ import {
   type ScoreRequestDto,
   type ScoreResponseDto,
 } from './hypergraph.dto.js';
-
-/** problem+json lists at most this many errors (a 4,096-candidate request could have 12,288). */
-const MAX_LISTED_ERRORS = 100;
 
 @Injectable()
 export class HypergraphApiService {
@@ -26,15 +22,15 @@ export class HypergraphApiService {
   }
 
   get(name: string): HypergraphDto {
-    return HypergraphDto.from(this.dataset(name));
+    return HypergraphDto.from(this.hypergraphs.get(name));
   }
 
   nodes(name: string, query: ListNodesQueryDto): NodePageDto {
-    const dataset = this.dataset(name);
+    const dataset = this.hypergraphs.get(name);
     const type = dataset.nodeTypes.find((t) => t.name === query.type);
     if (!type) {
       const known = dataset.nodeTypes.map((t) => t.name).join(', ');
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'unknown-node-type', `type: unknown node type "${query.type}" (${dataset.dataset} has ${known})`, {
+      throw new HypergraphError('hypergraph.unknown-node-type', `type: unknown node type "${query.type}" (${dataset.dataset} has ${known})`, {
         errors: [{ field: 'type', message: `unknown node type "${query.type}"` }],
       });
     }
@@ -44,11 +40,11 @@ export class HypergraphApiService {
   }
 
   async score(name: string, body: ScoreRequestDto): Promise<ScoreResponseDto> {
-    const dataset = this.servable(name);
+    const dataset = this.hypergraphs.servable(name);
     const resolver = this.resolver(dataset);
     const errors: CandidateError[] = [];
     const candidates = body.hyperedges.map((value, i) => resolver.resolve(value, `hyperedges[${i}]`, errors));
-    this.rejectIfAny(errors, 'hyperedges');
+    if (errors.length) throw candidatesRejection(errors, 'hyperedges');
     const results = await this.hypergraphs.score(dataset.dataset, candidates as number[][]);
     return { dataset: dataset.dataset, model: dataset.model, version: dataset.version, scores: results.map((r) => r.score) };
   }
@@ -60,14 +56,14 @@ export class HypergraphApiService {
    * docs/hypergraph.md.) All sub-candidates go to the model in one batch.
    */
   async outsiders(name: string, body: OutsiderRequestDto): Promise<OutsiderResponseDto> {
-    const dataset = this.servable(name);
+    const dataset = this.hypergraphs.servable(name);
     const minSize = Math.max(3, dataset.minCandidateSize);
     if (dataset.maxCandidateSize < minSize) {
-      throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'outsiders-unsupported', `${dataset.dataset} candidates have at most ${dataset.maxCandidateSize} nodes; outsider detection needs 3`);
+      throw new HypergraphError('hypergraph.outsiders-unsupported', `${dataset.dataset} candidates have at most ${dataset.maxCandidateSize} nodes; outsider detection needs 3`);
     }
     const errors: CandidateError[] = [];
     const candidate = this.resolver(dataset).resolve(body.hyperedge, 'hyperedge', errors, minSize);
-    this.rejectIfAny(errors, 'hyperedge');
+    if (errors.length) throw candidatesRejection(errors, 'hyperedge');
     const full = candidate!;
     const without = full.map((_, drop) => full.filter((_, i) => i !== drop));
     const [whole, ...reduced] = await this.hypergraphs.score(dataset.dataset, [full, ...without]);
@@ -82,41 +78,9 @@ export class HypergraphApiService {
     return { dataset: dataset.dataset, model: dataset.model, version: dataset.version, score: whole.score, method: OutsiderMethod.leaveOneOut, outsiderIndex, nodes };
   }
 
-  private dataset(name: string): HypergraphDataset {
-    const dataset = this.hypergraphs.find(name);
-    if (!dataset) {
-      const served = this.hypergraphs.list().map((d) => d.dataset);
-      throw new ProblemException(HttpStatus.NOT_FOUND, 'hypergraph-not-found', `No hypergraph dataset "${name}" (served: ${served.join(', ') || 'none'})`);
-    }
-    return dataset;
-  }
-
-  private servable(name: string): HypergraphDataset {
-    const dataset = this.dataset(name);
-    if (!dataset.loaded.ready) {
-      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, 'model-unavailable', `Model ${dataset.model} is not loaded${dataset.loaded.error ? `: ${dataset.loaded.error}` : ''}`);
-    }
-    return dataset;
-  }
-
   private resolver(dataset: HypergraphDataset): CandidateResolver {
     let resolver = this.resolvers.get(dataset);
     if (!resolver) this.resolvers.set(dataset, (resolver = new CandidateResolver(dataset)));
     return resolver;
-  }
-
-  /** Malformed JSON shapes answer 400; well-formed candidates this dataset cannot score, 422. */
-  private rejectIfAny(errors: CandidateError[], what: string): void {
-    if (!errors.length) return;
-    const malformed = errors.some((e) => e.malformed);
-    const listed = errors.slice(0, MAX_LISTED_ERRORS).map(({ field, message }) => ({ field, message }));
-    const more = errors.length > MAX_LISTED_ERRORS ? `; and ${errors.length - MAX_LISTED_ERRORS} more` : '';
-    const detail = `${errors
-      .slice(0, 10)
-      .map((e) => e.message)
-      .join('; ')}${errors.length > 10 ? `; … (${errors.length} errors in ${what})` : ''}`;
-    const extensions = { errorCount: errors.length, ...(more ? { truncated: true } : {}) };
-    if (malformed) throw invalidRequest(listed, { detail, extensions });
-    throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'invalid-hyperedge', detail, { errors: listed, ...extensions });
   }
 }

@@ -1,6 +1,6 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
-import { type Principal, ProblemException, canSee } from '@lumen/http';
-import { type JobParams, JobsService, type TypedJobKind } from '@lumen/jobs';
+import { Injectable } from '@nestjs/common';
+import { type Principal, canSee } from '@lumen/http';
+import { JobError, type JobParams, JobsService, type TypedJobKind } from '@lumen/jobs';
 import { JobDto, type JobPageDto, type ListJobsQueryDto } from './jobs.dto.js';
 
 @Injectable()
@@ -10,7 +10,7 @@ export class JobsApiService {
   /** A job the caller may see, else 404 (another key's job does not exist for it). */
   async visibleJob(principal: Principal, id: string) {
     const job = await this.jobs.find(id);
-    if (!job || !canSee(principal, job.owner)) throw new ProblemException(HttpStatus.NOT_FOUND, 'job-not-found', `No job ${id}`);
+    if (!job || !canSee(principal, job.owner)) throw new JobError('job.not-found', `No job ${id}`);
     return job;
   }
 

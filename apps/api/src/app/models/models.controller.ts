@@ -1,6 +1,5 @@
-import { Controller, Get, HttpStatus, Param } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ProblemException } from '@lumen/http';
 import { type LoadedModel, ModelRegistry } from '@lumen/inference';
 import { ModelRefDto } from '../model-ref.dto.js';
 import { ApiProblemResponses } from '../problem-responses.js';
@@ -53,8 +52,6 @@ export class ModelsController {
   @ApiOkResponse({ type: ModelDto })
   @ApiProblemResponses(401, 404)
   get(@Param('name') name: string): ModelDto {
-    const model = this.registry.find(name);
-    if (!model) throw new ProblemException(HttpStatus.NOT_FOUND, 'model-not-found', `No model named "${name}"`);
-    return ModelDto.from(model);
+    return ModelDto.from(this.registry.get(name));
   }
 }

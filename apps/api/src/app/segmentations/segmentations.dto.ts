@@ -2,9 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, ValidateBy, type ValidationArguments } from 'class-validator';
 import { JobStatus } from '@lumen/database';
-import { FormFile, JsonFormField, type UploadedFile } from '@lumen/http';
+import { type CrossCheckedForm, type FieldError, FormFile, JsonFormField, type UploadedFile } from '@lumen/http';
 import { JobStage } from '@lumen/jobs';
-import { type DicomSegResult, ORGAN_LABELS, Organ, type SegmentationJob } from '@lumen/segmentation';
+import { type DicomSegResult, ORGAN_LABELS, Organ, type SegmentationJob, isDicomInput } from '@lumen/segmentation';
+import { DICOM_MAX_FILES, type DicomSeriesReport, formatOfFileName } from '@lumen/volumes';
 
 const ORGANS = Object.values(Organ) as string[];
 
@@ -41,9 +42,13 @@ function IsReferenceLabels() {
 }
 
 /** The multipart form of POST /segmentations. */
-export class SegmentationUploadDto {
-  @FormFile({ description: 'The CT: .nii, .nii.gz, .nrrd, .mha, or a .zip of one DICOM series', required: true })
-  image: UploadedFile;
+export class SegmentationUploadDto implements CrossCheckedForm {
+  @FormFile({
+    description: `The CT: one .nii, .nii.gz, .nrrd or .mha file; a .zip of DICOM files; or the DICOM files themselves, one part each (a folder dropped on the page; any names, up to ${DICOM_MAX_FILES})`,
+    required: true,
+    maxCount: DICOM_MAX_FILES,
+  })
+  image: UploadedFile[];
 
   @FormFile({ description: 'A label map on the same grid (.nii, .nii.gz, .nrrd, .mha): Dice per organ is reported' })
   reference?: UploadedFile;
@@ -69,10 +74,19 @@ export class SegmentationUploadDto {
   @IsBoolean({ message: 'fast must be true or false' })
   fast?: boolean;
 
-  @ApiPropertyOptional({ description: 'For a zip holding several DICOM series: the SeriesInstanceUID to segment' })
+  @ApiPropertyOptional({ description: 'For DICOM holding several series: the SeriesInstanceUID to segment (or the derived-… id listed for series without one)' })
   @IsOptional()
   @IsString()
   seriesUid?: string;
+
+  /** Several image parts are DICOM files: a volume file or a zip comes alone. */
+  crossCheck(): FieldError[] {
+    const named = this.image.filter((f) => formatOfFileName(f.clientName) !== null);
+    if (this.image.length > 1 && named.length) {
+      return [{ field: 'image', message: `send one image file (.nii, .nii.gz, .nrrd, .mha or .zip) or DICOM files; got ${this.image.length} image files including "${named[0].clientName}"` }];
+    }
+    return [];
+  }
 
   /** The organs asked for, each once (all when not given). */
   organList(): Organ[] {
@@ -137,8 +151,14 @@ export class SegmentationDto {
   organs: Organ[];
   @ApiProperty({ example: false })
   fast: boolean;
-  @ApiProperty({ example: 'abdomen.nii.gz', description: 'The uploaded file name (as data only)' })
+  @ApiProperty({ example: 'abdomen.nii.gz', description: 'The uploaded file name (as data only); "N files" for DICOM files sent as parts' })
   fileName: string;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'DICOM inputs: the series read (SeriesInstanceUID or derived id), how it was grouped (`series-instance-uid`, or `derived` when the files carry no SeriesInstanceUID, with the key used), transfer syntax, slices, and the images dropped (localisers...) or ignored',
+    example: { seriesUid: 'derived-3f2a9c0e1b7d4a55', grouping: 'derived', transferSyntax: { uid: '1.2.840.10008.1.2.1', name: 'Explicit VR Little Endian' }, slices: 120, dropped: [{ reason: 'localizer', seriesUid: 'derived-3f2a9c0e1b7d4a55', files: 2 }] },
+  })
+  dicom: DicomSeriesReport | null;
   @ApiPropertyOptional({ type: GeometryDto, nullable: true, description: 'Input grid; the label map has exactly this grid' })
   geometry: GeometryDto | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { $ref: '#/components/schemas/OrganResultDto' }, nullable: true, description: 'Per organ statistics, once succeeded' })
@@ -176,6 +196,7 @@ export class SegmentationDto {
       organs: params.organs,
       fast: params.fast,
       fileName: params.input.clientFileName,
+      dicom: result?.input.dicom ?? params.input.dicom ?? null,
       geometry: result?.input.geometry ?? params.input.geometry ?? null,
       results: result?.organs ?? null,
       dice: result?.dice ?? null,
@@ -190,7 +211,7 @@ export class SegmentationDto {
         labels: `/segmentations/${job.id}/labels`,
         preview: `/segmentations/${job.id}/preview`,
         image: `/segmentations/${job.id}/image`,
-        ...(params.input.dicomFiles?.length ? { dicomSeg: `/segmentations/${job.id}/dicom-seg` } : {}),
+        ...(isDicomInput(params.input) ? { dicomSeg: `/segmentations/${job.id}/dicom-seg` } : {}),
       },
     };
   }

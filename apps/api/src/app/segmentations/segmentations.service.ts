@@ -1,25 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { JobStatus } from '@lumen/database';
-import { type Principal, ProblemException, type UploadedFile, canSee, domainProblem, invalidField } from '@lumen/http';
+import { type Principal, type UploadedFile, canSee, invalidField } from '@lumen/http';
 import { ModelRegistry } from '@lumen/inference';
 import { JobKind, JobsService } from '@lumen/jobs';
-import { type SegmentationJob, type SegmentationOutput, type SegmentationParams, SegmentationStorage, servedCascade } from '@lumen/segmentation';
+import { SegmentationError, type SegmentationJob, type SegmentationOutput, type SegmentationParams, SegmentationStorage, isDicomInput, servedCascade } from '@lumen/segmentation';
 import {
+  DICOM_MAX_FILES,
   VolumeError,
   VolumeFormat,
   assertSameGrid,
   checkDeclaredSize,
-  checkSliceSpacing,
   extensionOf,
-  chooseSeries,
-  extractDicomZip,
+  extractZip,
   formatFromFileName,
-  geometryOf,
-  groupDicomSeries,
-  readDicomSeries,
+  formatOfFileName,
+  intakeDicomFiles,
+  looksLikeZip,
+  readDicomHeader,
   readVolumeHeader,
   verifyGzip,
 } from '@lumen/volumes';
@@ -39,22 +40,18 @@ export class SegmentationsService {
    * job. Anything that fails leaves no file behind (the form's files are deleted after the request).
    */
   async create(principal: Principal, form: SegmentationUploadDto): Promise<SegmentationJob> {
-    try {
-      servedCascade(this.registry);
-    } catch (error) {
-      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, 'models-unavailable', (error as Error).message);
-    }
+    servedCascade(this.registry);
     const jobId = randomUUID();
     try {
-      const { image, reference: referenceFile } = form;
-      for (const f of [image, referenceFile]) if (f?.size === 0) throw new ProblemException(HttpStatus.UNPROCESSABLE_ENTITY, 'empty-file', `The "${f.field}" file is empty`);
+      const { image: images, reference: referenceFile } = form;
+      for (const f of [...(images.length === 1 ? images : []), referenceFile]) if (f?.size === 0) throw new VolumeError('volume.empty-file', `The "${f.field}" file is empty`);
 
       await this.storage.create(jobId);
-      const input = await this.storeInput(image, jobId, form.seriesUid);
+      const input = await this.storeInput(images, jobId, form.seriesUid);
       let reference: SegmentationParams['reference'];
       if (referenceFile) {
         const format = formatFromFileName(referenceFile.clientName);
-        if (format === VolumeFormat.DicomZip) throw new VolumeError(415, 'unsupported-reference-format', 'The reference must be a label map file (.nii, .nii.gz, .nrrd, .mha), not a zip');
+        if (format === VolumeFormat.DicomZip) throw new VolumeError('volume.unsupported-reference-format', 'The reference must be a label map file (.nii, .nii.gz, .nrrd, .mha), not a zip');
         const file = this.storage.upload(jobId, 'reference', format);
         fs.renameSync(referenceFile.path, file.path);
         await this.checkFile(file.path, format);
@@ -66,33 +63,58 @@ export class SegmentationsService {
       return await this.jobs.enqueue(JobKind.Segmentation, principal.name, params, jobId);
     } catch (error) {
       await this.storage.remove(jobId);
-      if (error instanceof VolumeError) throw domainProblem(error);
       throw error;
     }
   }
 
-  private async storeInput(image: UploadedFile, jobId: string, seriesUid: string | undefined): Promise<SegmentationParams['input']> {
-    const format = formatFromFileName(image.clientName);
-    if (format !== VolumeFormat.DicomZip) {
-      if (seriesUid) throw invalidField('seriesUid', 'seriesUid applies only to a DICOM zip');
-      const file = this.storage.upload(jobId, 'input', format);
+  /** What the image parts are: one volume file, one zip of DICOM files, or DICOM files. */
+  private async inputKind(images: UploadedFile[]): Promise<VolumeFormat | 'dicom-files'> {
+    if (images.length > 1) return 'dicom-files';
+    const [image] = images;
+    const named = formatOfFileName(image.clientName);
+    if (named) return named;
+    // Any other name (or none): a zip, or a DICOM file (an enhanced multi-frame CT is one file).
+    if (await looksLikeZip(image.path)) return VolumeFormat.DicomZip;
+    if (await readDicomHeader(image.path)) return 'dicom-files';
+    return formatFromFileName(image.clientName);
+  }
+
+  /**
+   * Stores the input in the job's folder. A volume file gets its header checked; DICOM (zip or
+   * files) gets only what is cheap here — the zip streamed to files, each file's header, series
+   * grouping and the grid from the tags — and the worker decodes the pixels.
+   */
+  private async storeInput(images: UploadedFile[], jobId: string, seriesUid: string | undefined): Promise<SegmentationParams['input']> {
+    const kind = await this.inputKind(images);
+    if (kind !== VolumeFormat.DicomZip && kind !== 'dicom-files') {
+      const [image] = images;
+      if (seriesUid) throw invalidField('seriesUid', 'seriesUid applies only to DICOM');
+      const file = this.storage.upload(jobId, 'input', kind);
       fs.renameSync(image.path, file.path);
-      await this.checkFile(file.path, format);
+      await this.checkFile(file.path, kind);
       const geometry = await readVolumeHeader(file.path, this.config.segmentationMaxVoxels);
-      return { format, file: file.name, clientFileName: image.clientName, geometry };
+      return { format: kind, file: file.name, clientFileName: image.clientName, geometry };
     }
-    const files = extractDicomZip(image.path, this.storage.dicomDir(jobId), { maxEntries: 10_000, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
-    const series = chooseSeries(await groupDicomSeries(files), seriesUid);
-    checkSliceSpacing(series.tags);
-    const chosen = new Set(series.files);
-    await Promise.all(files.filter((f) => !chosen.has(f)).map((f) => fs.promises.rm(f, { force: true })));
-    const volume = await readDicomSeries(series.files, this.config.segmentationMaxVoxels);
+    const directory = this.storage.dicomDir(jobId);
+    let files: string[];
+    if (kind === VolumeFormat.DicomZip) {
+      files = await extractZip(images[0].path, directory, { maxEntries: DICOM_MAX_FILES, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
+    } else {
+      await fs.promises.mkdir(directory, { recursive: true });
+      files = images.map((image, index) => {
+        const target = path.join(directory, `${String(index).padStart(6, '0')}.dcm`);
+        fs.renameSync(image.path, target);
+        return target;
+      });
+    }
+    const { files: series, geometry, report } = await intakeDicomFiles(files, { seriesUid, maxVoxels: this.config.segmentationMaxVoxels });
     return {
-      format,
-      dicomFiles: series.files.map((f) => this.storage.relative(jobId, f)),
-      seriesUid: series.seriesUid,
-      clientFileName: image.clientName,
-      geometry: geometryOf(volume),
+      format: VolumeFormat.DicomZip,
+      dicomFiles: series.map((f) => this.storage.relative(jobId, f)),
+      seriesUid: report.seriesUid,
+      clientFileName: images.length === 1 ? images[0].clientName : `${images.length} files`,
+      geometry,
+      dicom: report,
     };
   }
 
@@ -105,7 +127,7 @@ export class SegmentationsService {
   async find(principal: Principal, id: string): Promise<SegmentationJob> {
     const job = await this.jobs.findOf(JobKind.Segmentation, id);
     if (!job || !canSee(principal, job.owner)) {
-      throw new ProblemException(HttpStatus.NOT_FOUND, 'segmentation-not-found', `No segmentation ${id}`);
+      throw new SegmentationError('segmentation.not-found', `No segmentation ${id}`);
     }
     return job;
   }
@@ -129,17 +151,16 @@ export class SegmentationsService {
   async dicomSegFile(principal: Principal, id: string): Promise<string> {
     const job = await this.find(principal, id);
     const { input } = job.params;
-    if (!input.dicomFiles?.length) {
-      throw new ProblemException(
-        HttpStatus.CONFLICT,
-        'dicom-seg-needs-dicom-input',
+    if (!isDicomInput(input)) {
+      throw new SegmentationError(
+        'segmentation.dicom-seg-needs-dicom-input',
         `Segmentation ${id} was made from "${input.clientFileName}" (${input.format}), not from DICOM: a DICOM SEG references the source study, series, instances and frame of reference, which only a DICOM upload carries. Use /segmentations/${id}/labels (NIfTI) instead`,
-        { inputFormat: input.format },
+        { details: { inputFormat: input.format } },
       );
     }
     const seg = job.status === JobStatus.succeeded ? job.result?.dicomSeg : undefined;
     if (seg && !seg.available) {
-      throw new ProblemException(HttpStatus.CONFLICT, 'dicom-seg-unavailable', `Segmentation ${id} has no DICOM SEG: ${seg.detail}`, { reason: seg.problem });
+      throw new SegmentationError('segmentation.dicom-seg-unavailable', `Segmentation ${id} has no DICOM SEG: ${seg.detail}`, { details: { reason: seg.problem } });
     }
     return this.finishedOutput(job, 'dicom-seg.dcm');
   }
@@ -150,19 +171,19 @@ export class SegmentationsService {
    */
   async imageFile(principal: Principal, id: string): Promise<{ file: string; name: string }> {
     const job = await this.find(principal, id);
-    if (job.params.input.dicomFiles?.length) return { file: this.finishedOutput(job, 'image.nii.gz'), name: `${id}_image.nii.gz` };
+    if (isDicomInput(job.params.input)) return { file: this.finishedOutput(job, 'image.nii.gz'), name: `${id}_image.nii.gz` };
     this.finishedOutput(job, 'labels.nii.gz');
     const [file] = this.storage.inputFiles(id, job.params.input);
-    if (!fs.existsSync(file)) throw new ProblemException(HttpStatus.NOT_FOUND, 'output-missing', `The image of segmentation ${id} is gone`);
+    if (!fs.existsSync(file)) throw new SegmentationError('segmentation.output-missing', `The image of segmentation ${id} is gone`);
     return { file, name: `${id}_image${extensionOf(job.params.input.format)}` };
   }
 
   private finishedOutput(job: SegmentationJob, name: SegmentationOutput): string {
     if (job.status !== JobStatus.succeeded) {
-      throw new ProblemException(HttpStatus.CONFLICT, 'segmentation-not-finished', `Segmentation ${job.id} is ${job.status}; outputs exist once it has succeeded`);
+      throw new SegmentationError('segmentation.not-finished', `Segmentation ${job.id} is ${job.status}; outputs exist once it has succeeded`);
     }
     const file = this.storage.output(job.id, name);
-    if (!fs.existsSync(file)) throw new ProblemException(HttpStatus.NOT_FOUND, 'output-missing', `The ${name} of segmentation ${job.id} is gone`);
+    if (!fs.existsSync(file)) throw new SegmentationError('segmentation.output-missing', `The ${name} of segmentation ${job.id} is gone`);
     return file;
   }
 }

@@ -1,0 +1,160 @@
+"""Validation and test of the CT cascade trained on WORD-synthesised CT (see README.md).
+
+  --make-val           synthesise the 6 validation cases (fixed seeds) at 2 mm into .cache/ct/word/val
+  --stage2-config      compare stage-2 settings with the reference organs as candidate region (validation)
+  --cascade            stage 1 alone vs cascade on validation (full volumes and 90 mm slabs)
+  --real               the shared real CT (a test: reported, never tuned on)
+Metrics go to .cache/ct/word_metrics.json (read by export_word.py for the cards).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import nibabel as nib
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cascade as C  # noqa: E402
+import synth  # noqa: E402
+from common import UNet3D, dice, resample_nearest  # noqa: E402
+from dataset import to_lps_zyx  # noqa: E402
+from obelisk import AllConvUNet, load_obelisk  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHARED = os.path.join(ROOT, "..", "shared", "data")
+VAL = os.path.join(ROOT, ".cache", "ct", "word", "val")
+METRICS = os.path.join(ROOT, ".cache", "ct", "word_metrics.json")
+ORG = {1: "liver", 2: "spleen", 3: "pancreas"}
+
+
+def make_val():
+    os.makedirs(VAL, exist_ok=True)
+    _, val = synth.split_cases(synth.word_cases())
+    for i, p in enumerate(val):
+        name = os.path.basename(p).split(".")[0]
+        if os.path.exists(os.path.join(VAL, name + "_img.npy")):
+            continue
+        lab = synth.load_word(p, 2.0)
+        img = synth.synthesize(lab, np.random.default_rng(50000 + i), spacing=2.0)
+        np.save(os.path.join(VAL, name + "_img.npy"), np.rint(img).astype(np.int16))
+        np.save(os.path.join(VAL, name + "_lab.npy"), synth.ours(lab))
+        print("val", name, img.shape, flush=True)
+
+
+def val_cases(slab=False):
+    out = []
+    for f in sorted(os.listdir(VAL)):
+        if not f.endswith("_img.npy"):
+            continue
+        img = np.load(os.path.join(VAL, f)).astype(np.float32)
+        lab = np.load(os.path.join(VAL, f.replace("_img", "_lab")))
+        if slab:  # 90 mm around the spleen's centre, like the shared real CT's field of view
+            zc = int(np.nonzero(lab == 2)[0].mean())
+            z0 = max(0, zc - 22)
+            img, lab = img[z0:z0 + 45], lab[z0:z0 + 45]
+        out.append((f[:-8], img, lab))
+    return out
+
+
+def dices(pred, ref):
+    return {n: dice(pred, ref, k) for k, n in ORG.items()}
+
+
+def mean_dices(rows):
+    return {n: round(float(np.mean([r[n] for r in rows])), 4) for n in ORG.values()}
+
+
+def load_stage1(path):
+    m = UNet3D()
+    m.load_state_dict(torch.load(path, map_location="cpu")["model"])
+    return m.eval()
+
+
+def load_stage2(folds, checkpoint=None):
+    """The fine-tuned net (checkpoint) or the pretrained fold(s) as published."""
+    if checkpoint:
+        net = AllConvUNet()
+        net.load_state_dict(torch.load(checkpoint, map_location="cpu")["model"])
+        return C.ObeliskLPS([net.eval()]).eval()
+    return C.ObeliskLPS([load_obelisk(os.path.join(SHARED, "pretrained", "obelisk-tcia", f"allconvunet_tcia_fold{k}.pth")) for k in folds]).eval()
+
+
+def real_ct():
+    img, sp = to_lps_zyx(nib.load(os.path.join(SHARED, "ct", "abdomen_ct_3mm.nii.gz")))
+    ref, _ = to_lps_zyx(nib.load(os.path.join(SHARED, "ct", "abdomen_ct_3mm_reference_labels.nii.gz")))
+    ours = np.zeros(ref.shape, np.uint8)
+    for theirs, o in ((5, 1), (1, 2), (7, 3)):
+        ours[ref == theirs] = o
+    return img.astype(np.float32), sp, ours
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--make-val", action="store_true")
+    ap.add_argument("--stage2-config", action="store_true")
+    ap.add_argument("--cascade", action="store_true")
+    ap.add_argument("--real", action="store_true")
+    ap.add_argument("--slab-only", action="store_true")
+    ap.add_argument("--stage1", default=os.path.join(ROOT, ".cache", "ct", "word_stage1.pt"))
+    ap.add_argument("--folds", default="1")
+    ap.add_argument("--stage2-ckpt", default=None, help="fine-tuned stage 2 (finetune_obelisk.py); default: pretrained folds")
+    ap.add_argument("--patch", default="64,128,128")
+    ap.add_argument("--pad-mode", default="edge", choices=["edge", "constant"])
+    ap.add_argument("--skip", type=int, default=0)
+    ap.add_argument("--spacing2", type=float, default=2.0)
+    ap.add_argument("--cases", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    patch = tuple(int(v) for v in args.patch.split(","))
+    st2 = dict(C.STAGE2, patch=patch, stride=tuple(p // 2 for p in patch), spacing=args.spacing2, pad_mode=args.pad_mode)
+    folds = [int(f) for f in args.folds.split(",")]
+    metrics = json.load(open(METRICS)) if os.path.exists(METRICS) else {}
+    if args.make_val:
+        make_val()
+    if args.stage2_config:
+        net2 = load_stage2(folds, args.stage2_ckpt)
+        key = ("stage2_finetuned" if args.stage2_ckpt else f"stage2_folds{args.folds}") + f"_p{args.patch}_s{args.spacing2:g}_{args.pad_mode}"
+        for slab in ((True,) if args.slab_only else (False, True)):
+            rows = []
+            for name, img, lab in val_cases(slab)[args.skip: args.skip + args.cases]:
+                t = time.time()
+                cand1 = resample_nearest(lab > 0, (2.0,) * 3, (C.STAGE1["spacing"],) * 3)
+                lab2, info = C.stage2(net2, img, (2.0,) * 3, C.candidate(cand1.astype(np.uint8), C.STAGE1, st2), C.STAGE1, st2)
+                pred = resample_nearest(lab2, (st2["spacing"],) * 3, (2.0,) * 3, shape=img.shape)
+                rows.append(dices(pred, lab))
+                print(key, "slab" if slab else "full", name, rows[-1], info, f"{time.time() - t:.0f}s", flush=True)
+            metrics.setdefault("stage2Config", {})[key + ("_slab" if slab else "_full")] = mean_dices(rows)
+            print(key, "slab" if slab else "full", "MEAN", mean_dices(rows), flush=True)
+    if args.cascade or args.real:
+        net1, net2 = load_stage1(args.stage1), load_stage2(folds, args.stage2_ckpt)
+        sets = []
+        if args.cascade:
+            sets += [("validation", val_cases(False)[: args.cases]), ("validationSlab", val_cases(True)[: args.cases])]
+        for setname, cases in sets:
+            r1, r2, fr = [], [], []
+            for name, img, lab in cases:
+                coarse, fine, info = C.cascade(net1, net2, img, (2.0,) * 3, C.STAGE1, st2)
+                r1.append(dices(coarse, lab))
+                r2.append(dices(fine, lab))
+                fr.append(info["stage2VoxelFraction"])
+                print(setname, name, "stage1", r1[-1], "cascade", r2[-1], info, flush=True)
+            metrics[setname] = {"cases": len(cases), "stage1Dice": mean_dices(r1), "cascadeDice": mean_dices(r2),
+                                "stage2VoxelFraction": round(float(np.mean(fr)), 4)}
+            print(setname, json.dumps(metrics[setname]), flush=True)
+        if args.real:
+            img, sp, ref = real_ct()
+            coarse, fine, info = C.cascade(net1, net2, img, sp, C.STAGE1, st2)
+            metrics["realCT"] = {"stage1Dice": {k: round(v, 4) for k, v in dices(coarse, ref).items()},
+                                 "cascadeDice": {k: round(v, 4) for k, v in dices(fine, ref).items()}, **info}
+            print("realCT", json.dumps(metrics["realCT"]), flush=True)
+    os.makedirs(os.path.dirname(METRICS), exist_ok=True)
+    with open(METRICS, "w") as f:
+        json.dump(metrics, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
