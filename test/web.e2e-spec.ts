@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { zipSync } from 'fflate';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { readVolume } from '@lumen/volumes';
@@ -341,22 +340,53 @@ describe('web page (real service, real browser)', () => {
     expect(await colouredPixels(page)).toBeGreaterThan(0);
   });
 
-  it('segments a DICOM series (zip) from the page, shows the CT the API read from it, and downloads the DICOM SEG', async () => {
+  it('sends a chosen DICOM folder, and many chosen files, as one image part per file', async () => {
+    const folder = tempDir();
+    const slices = volumeToDicomSeries({ size: [4, 4, 3], spacing: [1, 1, 2], origin: [0, 0, 0], direction: [1, 0, 0, 0, 1, 0, 0, 0, 1], data: new Int16Array(48) }).files;
+    slices.forEach((bytes, k) => fs.writeFileSync(path.join(folder, `IM${k}`), bytes));
+    fs.writeFileSync(path.join(folder, '.DS_Store'), 'finder junk');
+    await page.click('nav a[data-page="segment"]');
+    await page.evaluate(() => ((globalThis as any).location.hash = '#/segment'));
+    // The upload is answered here, not by the API: only the parts the page sends are looked at.
+    await page.route('**/segmentations', (route) =>
+      route.fulfill({ status: 400, contentType: 'application/problem+json', body: JSON.stringify({ type: 'urn:lumen:problem:bad-request', title: 'Bad Request', status: 400, detail: 'intercepted by the test' }) }),
+    );
+    /** Submits the form and returns the `image` parts of the request the page sent. */
+    const submittedImageParts = async () => {
+      const [request] = await Promise.all([page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/segmentations')), page.click('#segment-submit')]);
+      return (request.postDataBuffer()?.toString('latin1') ?? '').match(/name="image"; filename="[^"]*"/g) ?? [];
+    };
+    try {
+      await page.setInputFiles('#image-folder-input', folder);
+      expect(await page.textContent('#image-name')).toMatch(/^3 files \(/);
+      expect((await submittedImageParts()).sort()).toEqual(['IM0', 'IM1', 'IM2'].map((n) => `name="image"; filename="${n}"`));
+      await page.setInputFiles('#image-input', [0, 1].map((k) => path.join(folder, `IM${k}`)));
+      expect(await page.textContent('#image-name')).toMatch(/^2 files \(/);
+      expect(await submittedImageParts()).toHaveLength(2);
+      await page.waitForSelector('#segment-error:not([hidden])');
+    } finally {
+      await page.unroute('**/segmentations');
+    }
+  });
+
+  it('segments a DICOM series (a folder chosen on the page), shows the CT the API read from it, and downloads the DICOM SEG', async () => {
     const ct = await readVolume(CT, 1e9);
     const series = volumeToDicomSeries(ct);
-    const zipFile = path.join(tempDir(), 'ct-series.zip');
-    fs.writeFileSync(zipFile, zipSync(Object.fromEntries(series.files.map((bytes, k) => [`series/${String(k).padStart(3, '0')}.dcm`, bytes]))));
+    const folder = path.join(tempDir(), 'series');
+    fs.mkdirSync(folder);
+    series.files.forEach((bytes, k) => fs.writeFileSync(path.join(folder, `${String(k).padStart(3, '0')}.dcm`), bytes));
     await page.click('nav a[data-page="segment"]');
     await page.evaluate(() => ((globalThis as any).location.hash = '#/segment'));
     if (await page.isVisible('#reference-clear')) await page.click('#reference-clear');
-    await page.setInputFiles('#image-input', zipFile);
+    await page.setInputFiles('#image-folder-input', folder);
     await page.check('#fast');
     await page.click('#segment-submit');
     await page.waitForFunction((old: string) => /^#\/segment\/[0-9a-f-]{36}$/.test((globalThis as any).location.hash) && !(globalThis as any).location.hash.includes(old), segmentationId);
     await viewerReady(page, 240_000);
     await page.uncheck('#fast');
     const dicomId = (await page.evaluate(() => (globalThis as any).location.hash as string)).split('/')[2];
-    // The CT under the overlay is the series as the API read it (/image), not the zip.
+    expect(await page.textContent('#job-file')).toMatch(new RegExp(`^${series.files.length} files`));
+    // The CT under the overlay is the series as the API read it (/image), not the files sent.
     const dims = await page.evaluate(() => document.querySelector('#viewer-canvas').lumenViewer.image.hdr.dims.slice(1, 4));
     expect(dims).toEqual(ct.size);
     expect(await colouredPixels(page)).toBeGreaterThan(0);

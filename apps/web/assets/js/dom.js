@@ -46,11 +46,40 @@ export function formatNumber(value, digits = 1) {
   return value === null || value === undefined ? '—' : Number(value).toFixed(digits);
 }
 
+/** Reads a dropped folder's entries, sub-folders included (readEntries answers in batches). */
+async function folderFiles(entry, files) {
+  if (entry.isFile) {
+    // Hidden files (.DS_Store, ._ resource forks) are never part of a series.
+    if (!entry.name.startsWith('.')) files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+    return;
+  }
+  if (!entry.isDirectory) return;
+  const reader = entry.createReader();
+  for (;;) {
+    const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+    if (!batch.length) return;
+    for (const child of batch) await folderFiles(child, files);
+  }
+}
+
+/**
+ * The files of a drop. With `folders`, a dropped folder gives the files inside it (walked after
+ * the event, from the entries taken during it: the browser empties the DataTransfer afterwards).
+ */
+async function droppedFiles(transfer, folders) {
+  const entries = folders ? [...(transfer?.items ?? [])].map((item) => item.webkitGetAsEntry?.()).filter(Boolean) : [];
+  if (!entries.some((entry) => entry.isDirectory)) return [...(transfer?.files ?? [])];
+  const files = [];
+  for (const entry of entries) await folderFiles(entry, files);
+  return files;
+}
+
 /**
  * Makes `zone` accept dropped files for its file input: the input stays the keyboard and
- * screen-reader path, drag and drop is the shortcut. `onFiles(files)` gets a File array.
+ * screen-reader path, drag and drop is the shortcut. `onFiles(files)` gets a File array. With
+ * `folders` (and a `multiple` input), a dropped folder counts as the files inside it.
  */
-export function fileDropZone(zone, input, onFiles) {
+export function fileDropZone(zone, input, onFiles, { folders = false } = {}) {
   const enter = (event) => {
     event.preventDefault();
     zone.classList.add('dragging');
@@ -59,10 +88,10 @@ export function fileDropZone(zone, input, onFiles) {
   zone.addEventListener('dragenter', enter);
   zone.addEventListener('dragover', enter);
   zone.addEventListener('dragleave', leave);
-  zone.addEventListener('drop', (event) => {
+  zone.addEventListener('drop', async (event) => {
     event.preventDefault();
     leave();
-    const files = [...(event.dataTransfer?.files ?? [])];
+    const files = await droppedFiles(event.dataTransfer, folders && input.multiple);
     if (!files.length) return;
     // Mirror the drop into the input so the form and assistive tech see the same choice.
     try {

@@ -20,7 +20,7 @@ const STEPS = [
   { label: 'Done', codes: ['done'] },
 ];
 
-/** Files NiiVue reads itself; for anything else (a DICOM zip) the viewer asks the API for the CT. */
+/** Files NiiVue reads itself; for anything else (DICOM files or zip) the viewer asks the API for the CT. */
 const viewerReads = (name) => /\.(nii(\.gz)?|nrrd|mha)$/i.test(name);
 
 /** The file name in a Content-Disposition header (the API names downloads with their extension). */
@@ -30,7 +30,7 @@ export class SegmentationPage {
   constructor() {
     /** Image files uploaded from this tab, by segmentation id: the viewer shows them under the labels. */
     this.uploadedImages = new Map();
-    this.imageFile = null;
+    this.imageFiles = [];
     this.referenceFile = null;
     this.activeId = null;
     this.pollTimer = null;
@@ -41,10 +41,9 @@ export class SegmentationPage {
   }
 
   wireForm() {
-    fileDropZone($('#image-drop'), $('#image-input'), ([file]) => {
-      this.imageFile = file ?? null;
-      $('#image-name').textContent = file ? `${file.name} (${formatBytes(file.size)})` : '';
-    });
+    const chooseImages = (files) => this.setImages(files);
+    fileDropZone($('#image-drop'), $('#image-input'), chooseImages, { folders: true });
+    $('#image-folder-input').addEventListener('change', (event) => chooseImages([...event.target.files].filter((f) => !f.name.startsWith('.'))));
     fileDropZone($('#reference-drop'), $('#reference-input'), ([file]) => this.setReference(file ?? null));
     $('#reference-clear').addEventListener('click', () => {
       $('#reference-input').value = '';
@@ -54,6 +53,16 @@ export class SegmentationPage {
       event.preventDefault();
       this.submit();
     });
+  }
+
+  /**
+   * The CT: one file (NIfTI, NRRD, MHA, a DICOM zip or one DICOM file), or many DICOM files (a
+   * folder or a multiple choice), which the form sends as one `image` part each.
+   */
+  setImages(files) {
+    this.imageFiles = files;
+    const bytes = files.reduce((n, f) => n + f.size, 0);
+    $('#image-name').textContent = files.length === 1 ? `${files[0].name} (${formatBytes(bytes)})` : files.length ? `${files.length} files (${formatBytes(bytes)})` : '';
   }
 
   setReference(file) {
@@ -126,7 +135,7 @@ export class SegmentationPage {
   }
 
   formErrors() {
-    if (!this.imageFile) return 'Choose a CT image (NIfTI, NRRD, MHA or a DICOM zip) first.';
+    if (!this.imageFiles.length) return 'Choose a CT image (NIfTI, NRRD, MHA, or a DICOM folder, files or zip) first.';
     if (this.selectedOrgans().length === 0) return 'Choose at least one organ.';
     if (this.referenceFile) {
       for (const organ of ORGANS) {
@@ -150,7 +159,7 @@ export class SegmentationPage {
       return;
     }
     const form = new FormData();
-    form.append('image', this.imageFile, this.imageFile.name);
+    for (const file of this.imageFiles) form.append('image', file, file.name);
     if (this.referenceFile) {
       form.append('reference', this.referenceFile, this.referenceFile.name);
       form.append('referenceLabels', JSON.stringify(Object.fromEntries(ORGANS.map((o) => [o, Number($(`#ref-${o}`).value)]))));
@@ -178,7 +187,7 @@ export class SegmentationPage {
       });
       progress.value = 100;
       text.textContent = `Uploaded; queued as ${created.id}.`;
-      this.uploadedImages.set(created.id, this.imageFile);
+      if (this.imageFiles.length === 1) this.uploadedImages.set(created.id, this.imageFiles[0]);
       location.hash = `#/segment/${created.id}`;
     } catch (uploadError) {
       text.textContent = 'Upload failed.';
