@@ -11,12 +11,16 @@ from scipy import ndimage
 
 from common import filter_components, gaussian_map, largest_cc_per_organ, pad_to, resample_linear, resample_nearest, tile_starts
 
-STAGE1 = {"spacing": 4.0, "clip": (-200.0, 300.0), "mean": 50.0, "std": 125.0, "size_divisor": 8, "pad_hu": -200.0,
-          "classes": {1: 1, 2: 2, 3: 3}, "n_classes": 4}
+# Stage 1 = the fine-tuned OBELISK net on the whole volume at 4 mm (chosen on validation over the
+# small U-Net trained from scratch, STAGE1_UNET: see README.md).
+STAGE1 = {"spacing": 4.0, "clip": (-1024.0, 3071.0), "mean": 0.0, "std": 1.0, "size_divisor": 1, "pad_hu": -1000.0,
+          "classes": {6: 1, 1: 2, 2: 3}, "n_classes": 9}
+STAGE1_UNET = {"spacing": 4.0, "clip": (-200.0, 300.0), "mean": 50.0, "std": 125.0, "size_divisor": 8, "pad_hu": -200.0,
+               "classes": {1: 1, 2: 2, 3: 3}, "n_classes": 4}
 # OBELISK classes: 1 spleen, 2 pancreas, 6 liver -> ours 2, 3, 1
 STAGE2 = {"spacing": 2.0, "clip": (-1024.0, 3071.0), "mean": 0.0, "std": 1.0, "pad_hu": -1000.0, "pad_mode": "edge", "patch": (64, 128, 128),
           "stride": (32, 64, 64), "sigma_fraction": 0.125, "classes": {6: 1, 1: 2, 2: 3}, "n_classes": 9,
-          "dilation_mm": 20.0, "min_component_mm3": 500.0}
+          "dilation_mm": 30.0, "min_component_mm3": None, "mask_to_candidate": True}
 
 
 def norm(hu, st):
@@ -83,7 +87,12 @@ def stage2(model, hu, spacing, cand1, st1=STAGE1, st2=STAGE2, progress=None):
     lab[ran] = map_classes(acc[:, ran].argmax(0), st2)
     lab = lab[: shape2[0], : shape2[1], : shape2[2]]
     frac = float(ran[: shape2[0], : shape2[1], : shape2[2]].mean())
-    lab = filter_components(lab, st2["spacing"] ** 3, st2["min_component_mm3"])
+    if st2.get("mask_to_candidate"):  # stage 2 segments inside the dilated stage-1 region only
+        lab[~cand[: shape2[0], : shape2[1], : shape2[2]]] = 0
+    if st2["min_component_mm3"] is None:
+        lab = largest_cc_per_organ(lab)
+    else:
+        lab = filter_components(lab, st2["spacing"] ** 3, st2["min_component_mm3"])
     return lab, {"stage2VoxelFraction": frac, "tiles": len(run), "tilesTotal": len(tiles)}
 
 

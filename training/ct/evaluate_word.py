@@ -98,7 +98,7 @@ def main():
     ap.add_argument("--cascade", action="store_true")
     ap.add_argument("--real", action="store_true")
     ap.add_argument("--slab-only", action="store_true")
-    ap.add_argument("--stage1", default=os.path.join(ROOT, ".cache", "ct", "word_stage1.pt"))
+    ap.add_argument("--stage1", default=None, help="the small U-Net checkpoint (train.py --source word) as stage 1; default: the stage-2 net at 4 mm")
     ap.add_argument("--folds", default="1")
     ap.add_argument("--stage2-ckpt", default=None, help="fine-tuned stage 2 (finetune_obelisk.py); default: pretrained folds")
     ap.add_argument("--patch", default="64,128,128")
@@ -130,14 +130,15 @@ def main():
             metrics.setdefault("stage2Config", {})[key + ("_slab" if slab else "_full")] = mean_dices(rows)
             print(key, "slab" if slab else "full", "MEAN", mean_dices(rows), flush=True)
     if args.cascade or args.real:
-        net1, net2 = load_stage1(args.stage1), load_stage2(folds, args.stage2_ckpt)
+        net2 = load_stage2(folds, args.stage2_ckpt)
+        net1, st1 = (load_stage1(args.stage1), C.STAGE1_UNET) if args.stage1 else (net2, C.STAGE1)
         sets = []
         if args.cascade:
             sets += [("validation", val_cases(False)[: args.cases]), ("validationSlab", val_cases(True)[: args.cases])]
         for setname, cases in sets:
             r1, r2, fr = [], [], []
             for name, img, lab in cases:
-                coarse, fine, info = C.cascade(net1, net2, img, (2.0,) * 3, C.STAGE1, st2)
+                coarse, fine, info = C.cascade(net1, net2, img, (2.0,) * 3, st1, st2)
                 r1.append(dices(coarse, lab))
                 r2.append(dices(fine, lab))
                 fr.append(info["stage2VoxelFraction"])
@@ -147,7 +148,7 @@ def main():
             print(setname, json.dumps(metrics[setname]), flush=True)
         if args.real:
             img, sp, ref = real_ct()
-            coarse, fine, info = C.cascade(net1, net2, img, sp, C.STAGE1, st2)
+            coarse, fine, info = C.cascade(net1, net2, img, sp, st1, st2)
             metrics["realCT"] = {"stage1Dice": {k: round(v, 4) for k, v in dices(coarse, ref).items()},
                                  "cascadeDice": {k: round(v, 4) for k, v in dices(fine, ref).items()}, **info}
             print("realCT", json.dumps(metrics["realCT"]), flush=True)

@@ -47,6 +47,8 @@ export type FineStageConfig = StageConfig & {
    * (padValueHu) or `edge` (the border slices repeated: a truncated field of view continues).
    */
   padMode: 'constant' | 'edge';
+  /** Stage-2 labels outside the dilated stage-1 region become background (card `maskToCandidate`, default false). */
+  maskToCandidate: boolean;
 };
 
 export type CascadeConfig = {
@@ -153,8 +155,10 @@ export function cascadeConfigFromCards(coarse: ModelCard, fine: ModelCard): Casc
       strideZYX: stride as Shape3,
       gaussianSigmaFraction: Number(p.gaussianSigmaFraction ?? 0.125),
       dilationMm: Number(p.dilationMm ?? 10),
-      minComponentMm3: Number(p.minComponentMm3 ?? 0),
+      // null: keep only the largest component of each organ
+      minComponentMm3: p.minComponentMm3 === null ? Number.POSITIVE_INFINITY : Number(p.minComponentMm3 ?? 0),
       padMode: padMode(fine, p.padMode),
+      maskToCandidate: p.maskToCandidate === true,
     },
     labels: new Map(served.map((organ) => [organ, ORGAN_LABELS[organ]])),
   };

@@ -1,7 +1,7 @@
 import type { ModelCard } from '@lumen/inference';
 import type { Shape3, Volume } from '@lumen/volumes';
 import { type CascadeConfig, ORGAN_LABELS, Organ, cascadeConfigFromCards } from './cascade-config.js';
-import { CascadeStep, type Infer, allTiles, canonicalInput, candidateTiles, coarseStage, padInto, runCascade, runSingleStage, toInputGrid } from './cascade.js';
+import { CascadeStep, type Infer, allTiles, canonicalInput, candidateTiles, coarseStage, maskToCandidate, padInto, runCascade, runSingleStage, toInputGrid } from './cascade.js';
 
 /*
  * A synthetic volume whose voxel values encode what a perfect model would say: value =
@@ -147,6 +147,45 @@ describe('fine-stage padding', () => {
     const edge = padInto(src, [2, 2, 2], [3, 3, 3], 'edge');
     const expected = Array.from({ length: 27 }, (_, v) => src[(Math.min(Math.floor(v / 9), 1) * 2 + Math.min(Math.floor(v / 3) % 3, 1)) * 2 + Math.min(v % 3, 1)]);
     expect([...edge]).toEqual(expected);
+  });
+});
+
+describe('maskToCandidate', () => {
+  it('clears fine voxels whose nearest coarse voxel is outside the region, with the index convention of the resamplers', () => {
+    // fine 2 mm voxels x = 0..3 (box starting at x = 1: 1..4) -> nearest coarse 4 mm index floor(x / 2 + 0.5): 1, 1, 2, 2 -> clamped to 1
+    const labels = Uint8Array.from([1, 2, 3, 1]);
+    maskToCandidate(labels, [0, 0, 1], [1, 1, 4], [2, 2, 2], { mask: Uint8Array.from([0, 1]), shape: [1, 1, 2], spacing: [4, 4, 4] });
+    expect([...labels]).toEqual([1, 2, 3, 1]);
+    const cleared = Uint8Array.from([1, 2, 3, 1]);
+    maskToCandidate(cleared, [0, 0, 0], [1, 1, 4], [2, 2, 2], { mask: Uint8Array.from([1, 0]), shape: [1, 1, 2], spacing: [4, 4, 4] });
+    expect([...cleared]).toEqual([1, 0, 0, 0]);
+  });
+
+  it('reads maskToCandidate and a null minComponentMm3 (largest component only) from the fine card', () => {
+    const fine = card('fine', 'segmentation-fine', FOUR);
+    Object.assign(fine.preprocessing as Record<string, unknown>, { maskToCandidate: true, minComponentMm3: null });
+    const c = cascadeConfigFromCards(card('coarse', 'segmentation-coarse', FOUR), fine);
+    expect([c.fine.maskToCandidate, c.fine.minComponentMm3]).toEqual([true, Number.POSITIVE_INFINITY]);
+    expect([config().fine.maskToCandidate, config().fine.minComponentMm3]).toEqual([false, 0]);
+  });
+
+  it('makes stage 2 leave voxels outside the dilated stage-1 region unlabelled', async () => {
+    // One tile covers the whole volume, so the fine model labels the spleen whatever stage 1 saw.
+    const withMask = (mask: boolean) => {
+      const fine = card('fine', 'segmentation-fine', FOUR);
+      Object.assign(fine.preprocessing as Record<string, unknown>, { patchSizeZYX: SHAPE, tileStrideZYX: SHAPE, maskToCandidate: mask });
+      return cascadeConfigFromCards(card('coarse', 'segmentation-coarse', FOUR), fine);
+    };
+    // A coarse model that sees only the liver.
+    const liverOnly: Classes = { count: 4, of: (t) => (t === ORGAN_LABELS[Organ.liver] ? t : 0) };
+    const infer: Infer = async (model, input, shape) => (model === 'coarse' ? fakeModel(liverOnly) : fakeModel(FOUR)).infer(model, input, shape);
+    const run = (mask: boolean) => runCascade(VOLUME, withMask(mask), infer, { fast: false, organs: [1, 2, 3] }, noProgress);
+    const [masked, unmasked] = [await run(true), await run(false)];
+    expect(unmasked.labels.includes(ORGAN_LABELS[Organ.spleen])).toBe(true);
+    expect(masked.labels.includes(ORGAN_LABELS[Organ.spleen])).toBe(false);
+    // Masking only removes labels: what is left agrees with the unmasked run, and most of the liver stays.
+    expect(masked.labels.every((l, v) => l === 0 || l === unmasked.labels[v])).toBe(true);
+    expect(masked.labels.filter((l) => l === ORGAN_LABELS[Organ.liver]).length).toBeGreaterThan(0.8 * servedTruth([1]).filter((l) => l === 1).length);
   });
 });
 

@@ -58,7 +58,10 @@ export type CanonicalInput = { image: NumericArray; shape: Shape3; spacing: Shap
 export type GridLabels = { labels: Uint8Array; spacing: Shape3; shape: Shape3; start: Shape3; size: Shape3 };
 
 /** Which fine tiles run: starts on the fine grid (`shape`), out of `tilesTotal` possible. */
-export type TilePlan = { shape: Shape3; tiles: Shape3[]; tilesTotal: number };
+/** The dilated stage-1 organs on the coarse grid: the only voxels stage 2 may label when the card says maskToCandidate. */
+export type CandidateRegion = { mask: Uint8Array; shape: Shape3; spacing: Shape3 };
+
+export type TilePlan = { shape: Shape3; tiles: Shape3[]; tilesTotal: number; candidate?: CandidateRegion };
 
 export type FineResult = { labels: GridLabels; summary: Stage2Summary };
 
@@ -177,7 +180,7 @@ export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config
   const grid = fineGrid(input, f);
   const coarseIndex = (a: number, fineIndex: number) => nearestIndices(coarse.shape[a], fineIndex, 1, f.spacingZYX[a] / coarse.spacing[a])[0];
   const [, cy, cx] = coarse.shape;
-  return tilesWhere(grid, (start) => {
+  const plan = tilesWhere(grid, (start) => {
     const lo: number[] = [];
     const hi: number[] = [];
     for (const a of AXES) {
@@ -189,6 +192,24 @@ export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config
     for (let z = lo[0]; z <= hi[0]; z++) for (let y = lo[1]; y <= hi[1]; y++) for (let x = lo[2]; x <= hi[2]; x++) if (candidate[(z * cy + y) * cx + x]) return true;
     return false;
   });
+  return { ...plan, candidate: { mask: candidate, shape: coarse.shape, spacing: coarse.spacing } };
+}
+
+/**
+ * Clears labels of fine voxels (a box of the fine grid starting at `start`) whose nearest coarse
+ * voxel lies outside the candidate region: as in Roth et al., stage 2 segments inside the
+ * region only, so a tile's far corners cannot add organs stage 1 saw nowhere near.
+ */
+export function maskToCandidate(labels: Uint8Array, start: Shape3, size: Shape3, fineSpacing: Shape3, region: CandidateRegion): void {
+  const idx = AXES.map((a) => nearestIndices(region.shape[a], start[a], size[a], fineSpacing[a] / region.spacing[a]));
+  const [, cy, cx] = region.shape;
+  let v = 0;
+  for (let z = 0; z < size[0]; z++) {
+    for (let y = 0; y < size[1]; y++) {
+      const row = (idx[0][z] * cy + idx[1][y]) * cx;
+      for (let x = 0; x < size[2]; x++, v++) if (!region.mask[row + idx[2][x]]) labels[v] = 0;
+    }
+  }
 }
 
 /** Every fine tile: the single-stage baseline the benchmarks compare the cascade against. */
@@ -233,6 +254,7 @@ export async function fineStage(input: CanonicalInput, plan: TilePlan, config: C
   for (let v = 0; v < boxVoxels; v++) if (!ran[v]) boxLabels[v] = 0;
   // Keep the part of the box on the fine grid, then clean up small components there.
   const insideLabels = extractBox(boxLabels, box, ORIGIN, inside);
+  if (f.maskToCandidate && plan.candidate) maskToCandidate(insideLabels, lo, inside, f.spacingZYX, plan.candidate);
   const ranInside = extractBox(ran, box, ORIGIN, inside).reduce((sum, r) => sum + r, 0);
   const voxelMm3 = f.spacingZYX[0] * f.spacingZYX[1] * f.spacingZYX[2];
   const labels = filterComponents(insideLabels, inside, [...config.labels.values()], f.minComponentMm3 / voxelMm3);
