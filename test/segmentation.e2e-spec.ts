@@ -115,6 +115,25 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expectNoLeftovers();
   }, SEGMENTATION_TEST_MS);
 
+  it("reproduces the cards' real-CT Dice per organ for stage 1 alone and the cascade, and the cascade is at least as good on every organ", async () => {
+    // The card figures come from training/ct/evaluate_word.py (the Python reference of this
+    // pipeline); inference is deterministic, so the API must land within 0.005 of them.
+    const cardOf = async (name: string) => (await (await lab().get(`/models/${name}`)).json()) as { version: string; card: { metrics: { realCT: { stage1Dice: Record<string, number>; cascadeDice: Record<string, number> } } } };
+    const { realCT } = (await cardOf('ct-organs-fine')).card.metrics;
+    const submit = async (fields: Record<string, string>) => {
+      const created = (await (await lab().postForm('/segmentations', form({ image: file(CT), reference: file(CT_REFERENCE) }, { referenceLabels: '{"liver":5,"spleen":1,"pancreas":7}', ...fields }))).json()) as Segmentation;
+      return finished(created.id);
+    };
+    const [stage1, cascade] = [await submit({ fast: 'true' }), await submit({})];
+    expect(stage1.stage2).toBeNull();
+    for (const organ of ['liver', 'spleen', 'pancreas']) {
+      // closeTo(x, 2): |received - x| < 0.005
+      expect({ organ, stage1: stage1.dice![organ] }).toEqual({ organ, stage1: expect.closeTo(realCT.stage1Dice[organ], 2) });
+      expect({ organ, cascade: cascade.dice![organ] }).toEqual({ organ, cascade: expect.closeTo(realCT.cascadeDice[organ], 2) });
+      expect({ organ, cascadeAtLeastStage1: cascade.dice![organ]! >= stage1.dice![organ]! }).toEqual({ organ, cascadeAtLeastStage1: true });
+    }
+  }, 2 * SEGMENTATION_TEST_MS);
+
   it('keeps a non-trivially oriented (PSR) phantom on its grid and finds its organs', async () => {
     const created = (await (await lab().postForm('/segmentations', form({ image: file(path.join(FIXTURES, 'phantom_psr.nii.gz')), reference: file(path.join(FIXTURES, 'phantom_psr_labels.nii.gz')) }))).json()) as Segmentation;
     const done = await finished(created.id);
