@@ -89,3 +89,8 @@ export async function startBenchApi(options: { models: string[]; scopes: string;
     },
   };
 }
+
+/** The registry version a model is served at: the highest numbered folder in models/<name>. */
+export function servedVersion(root: string, name: string): string {
+  return String(Math.max(...fs.readdirSync(path.join(root, 'models', name)).filter((v) => /^\d+$/.test(v)).map(Number)));
+}

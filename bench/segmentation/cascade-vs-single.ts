@@ -14,16 +14,17 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type CascadeConfig, type Infer, cascadeConfigFromCards, runCascade, runSingleStage } from '@lumen/segmentation';
 import { dice, readVolume } from '@lumen/volumes';
+import { servedVersion } from '../support.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const ORGANS: [string, number][] = [['liver', 1], ['spleen', 2], ['pancreas', 3]];
 
 async function runOne(volumeFile: string, method: 'cascade' | 'single-stage', threads: number) {
-  const card = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'models', name, '1', 'card.json'), 'utf8'));
+  const card = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'card.json'), 'utf8'));
   const config: CascadeConfig = cascadeConfigFromCards(card('ct-organs-coarse'), card('ct-organs-fine'));
   const sessions: Record<string, ort.InferenceSession> = {};
   for (const name of ['ct-organs-coarse', 'ct-organs-fine']) {
-    sessions[name] = await ort.InferenceSession.create(path.join(ROOT, 'models', name, '1', 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    sessions[name] = await ort.InferenceSession.create(path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1 });
   }
   const volume = await readVolume(volumeFile, 1e9);
   const reference = await readVolume(volumeFile.replace(/\.nii\.gz$/, '_labels.nii.gz'), 1e9);

@@ -10,13 +10,13 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { cascadeConfigFromCards, runCascade } from '@lumen/segmentation';
 import { dice, readVolume } from '@lumen/volumes';
+import { servedVersion } from '../support.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const CT = path.resolve(ROOT, '..', 'shared', 'data', 'ct');
 const REFERENCE_IDS: [string, number, number][] = [['liver', 1, 5], ['spleen', 2, 1], ['pancreas', 3, 7]];
 
-const served = (name: string) => String(Math.max(...fs.readdirSync(path.join(ROOT, 'models', name)).filter((v) => /^\d+$/.test(v)).map(Number)));
-const version = (name: string) => process.argv[2] ?? served(name);
+const version = (name: string) => process.argv[2] ?? servedVersion(ROOT, name);
 const card = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'models', name, version(name), 'card.json'), 'utf8'));
 const config = cascadeConfigFromCards(card('ct-organs-coarse'), card('ct-organs-fine'));
 const sessions: Record<string, ort.InferenceSession> = {};
