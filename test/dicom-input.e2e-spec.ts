@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import {
   SYNTAX,
@@ -17,7 +18,7 @@ import {
   withoutMeta,
   withoutPreamble,
 } from './support/dicom-fixtures.js';
-import { API_READY_MS, KEYS, type LumenProcess, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
+import { API_READY_MS, KEYS, type LumenProcess, ROOT, SHARED_DATA, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
 
 type Dropped = { reason: string; seriesUid: string; files: number };
 type Segmentation = {
@@ -54,6 +55,18 @@ function folder(parts: Part[], fields: Record<string, string> = {}): FormData {
 const names = (buffers: Buffer[], name: (i: number) => string = (i) => `IM${String(i).padStart(4, '0')}`): Part[] => buffers.map((bytes, i) => ({ bytes, name: name(i) }));
 
 const SEGMENTATION_MS = 240_000;
+
+/** Three real 512×512 CT slices (implicit VR LE) and the same slices in compressed syntaxes made by dcmtk/GDCM. */
+const CT_3SLICE = ['01', '02', '03'];
+const CT_3SLICE_DIR = path.join(SHARED_DATA, 'dicom', 'dcmqi-ct-3slice');
+const COMPRESSED_DIR = path.join(ROOT, 'test', 'fixtures', 'dicom-compressed');
+const slicesIn = (dir: string): Part[] => CT_3SLICE.map((n) => ({ bytes: fs.readFileSync(path.join(dir, `${n}.dcm`)), name: `${n}.dcm` }));
+
+/** A NIfTI-1 file (gzip or not) read without a library: grid, datatype and the voxel bytes after vox_offset. */
+function niftiVoxels(bytes: Buffer): { dims: number[]; datatype: number; voxels: Buffer } {
+  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  return { dims: [1, 2, 3].map((i) => raw.readInt16LE(40 + 2 * i)), datatype: raw.readInt16LE(70), voxels: raw.subarray(raw.readFloatLE(108)) };
+}
 
 describe('DICOM input: real exports, many files, compressed pixels (real service)', () => {
   let api: LumenProcess;
@@ -150,6 +163,37 @@ describe('DICOM input: real exports, many files, compressed pixels (real service
     expect(done.error).toBeNull();
     expect(done.status).toBe('succeeded');
   }, SEGMENTATION_MS + 60_000);
+
+  /** The CT the worker read from the uncompressed slices: uploaded once, compared against by each compressed syntax. */
+  let uncompressed: Promise<ReturnType<typeof niftiVoxels>> | undefined;
+  async function imageRead(parts: Part[]): Promise<{ done: Segmentation; image: ReturnType<typeof niftiVoxels> }> {
+    const created = await accepted(folder(parts, { fast: 'true' }));
+    const done = await finished(created.id);
+    expect(done.error).toBeNull();
+    expect(done.status).toBe('succeeded');
+    const response = await lab().get(`/segmentations/${created.id}/image`);
+    expect(response.status).toBe(200);
+    return { done, image: niftiVoxels(Buffer.from(await response.arrayBuffer())) };
+  }
+  const uncompressedImage = () => (uncompressed ??= imageRead(slicesIn(CT_3SLICE_DIR)).then(({ done, image }) => {
+    expect(done.dicom!.transferSyntax.uid).toBe(SYNTAX.implicit);
+    return image;
+  }));
+
+  it.each([
+    ['jpeg-lossless', SYNTAX.jpegLossless, 'JPEG Lossless, First-Order Prediction (Process 14, SV1)'],
+    ['jpeg-ls', SYNTAX.jpegLs, 'JPEG-LS Lossless'],
+    ['jpeg2000', SYNTAX.jpeg2000, 'JPEG 2000 Lossless'],
+  ])('reads real CT slices in %s (committed fixtures) voxel for voxel as the uncompressed originals', async (dir, uid, name) => {
+    const { done, image } = await imageRead(slicesIn(path.join(COMPRESSED_DIR, dir)));
+    expect(done.dicom).toMatchObject({ transferSyntax: { uid, name }, files: 3, slices: 3 });
+    const reference = await uncompressedImage();
+    expect(image.dims).toEqual([512, 512, 3]);
+    expect({ dims: image.dims, datatype: image.datatype, bytes: image.voxels.length }).toEqual({ dims: reference.dims, datatype: reference.datatype, bytes: reference.voxels.length });
+    expect(new Set(reference.voxels).size).toBeGreaterThan(2); // real CT, not a blank grid
+    const differing = image.voxels.reduce((count, byte, i) => count + (byte === reference.voxels[i] ? 0 : 1), 0);
+    expect(differing).toBe(0);
+  }, 2 * SEGMENTATION_MS + 60_000);
 
   it('lists the series of a folder holding several, and segments the one chosen (a derived id too)', async () => {
     const withUid = tinySlices();
