@@ -61,7 +61,7 @@ def main():
     metrics.update(json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "selection.json"))))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     evaluate = ("/usr/bin/python3 training/ct/evaluate_word.py --make-val --cascade --real --threads 2 "
-                f"--stage2-ckpt {os.path.relpath(args.stage2_ckpt, ROOT)}")
+                "--stage2-ckpt models/ct-organs-fine/2/model.pt")  # the committed copy of the checkpoint
     common_metrics = {k: metrics[k] for k in ("validation", "validationSlab", "realCT") if k in metrics}
     common_metrics.update({
         "command": evaluate,
