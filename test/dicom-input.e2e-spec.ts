@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import {
   SYNTAX,
@@ -18,7 +17,7 @@ import {
   withoutMeta,
   withoutPreamble,
 } from './support/dicom-fixtures.js';
-import { API_READY_MS, KEYS, type LumenProcess, ROOT, SHARED_DATA, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
+import { KEYS, ROOT, SHARED_DATA, client, readNifti, useSegmentationApi, waitFor } from './support/lumen.js';
 
 type Dropped = { reason: string; seriesUid: string; files: number };
 type Segmentation = {
@@ -63,23 +62,10 @@ const COMPRESSED_DIR = path.join(ROOT, 'test', 'fixtures', 'dicom-compressed');
 const slicesIn = (dir: string): Part[] => CT_3SLICE.map((n) => ({ bytes: fs.readFileSync(path.join(dir, `${n}.dcm`)), name: `${n}.dcm` }));
 
 /** A NIfTI-1 file (gzip or not) read without a library: grid, datatype and the voxel bytes after vox_offset. */
-function niftiVoxels(bytes: Buffer): { dims: number[]; datatype: number; voxels: Buffer } {
-  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-  return { dims: [1, 2, 3].map((i) => raw.readInt16LE(40 + 2 * i)), datatype: raw.readInt16LE(70), voxels: raw.subarray(raw.readFloatLE(108)) };
-}
 
 describe('DICOM input: real exports, many files, compressed pixels (real service)', () => {
-  let api: LumenProcess;
-  let dataDir: string;
-  const lab = () => client(api.url, KEYS.segment);
-
-  beforeAll(async () => {
-    dataDir = tempDir();
-    api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: dataDir, MODELS: 'ct-organs-coarse,ct-organs-fine', INFERENCE_THREADS: '2' });
-  }, API_READY_MS + 60_000);
-  afterAll(async () => {
-    await api?.stop();
-  });
+  const served = useSegmentationApi();
+  const lab = () => client(served.api().url, KEYS.segment);
 
   async function accepted(body: FormData): Promise<Segmentation> {
     const response = await lab().postForm('/segmentations', body);
@@ -93,7 +79,7 @@ describe('DICOM input: real exports, many files, compressed pixels (real service
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     const json = await response.json();
     expect({ status: response.status, type: json.type }).toEqual({ status, type: `urn:lumen:problem:${problem}` });
-    expect(fs.readdirSync(path.join(dataDir, 'tmp'))).toEqual([]);
+    expect(fs.readdirSync(path.join(served.dataDir(), 'tmp'))).toEqual([]);
     return json;
   }
 
@@ -128,7 +114,7 @@ describe('DICOM input: real exports, many files, compressed pixels (real service
     expect(created.dicom!.dropped).toEqual([{ reason: 'localizer', seriesUid: expect.stringMatching(/^derived-/), files: 1 }]);
     expect(created.dicom!.dropped[0].seriesUid).not.toBe(created.dicom!.seriesUid);
     // The API kept the three slices only (the localiser and the text file are gone).
-    expect(fs.readdirSync(path.join(dataDir, 'segmentations', created.id, 'dicom'))).toHaveLength(3);
+    expect(fs.readdirSync(path.join(served.dataDir(), 'segmentations', created.id, 'dicom'))).toHaveLength(3);
     const done = await finished(created.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('succeeded');
@@ -165,15 +151,15 @@ describe('DICOM input: real exports, many files, compressed pixels (real service
   }, SEGMENTATION_MS + 60_000);
 
   /** The CT the worker read from the uncompressed slices: uploaded once, compared against by each compressed syntax. */
-  let uncompressed: Promise<ReturnType<typeof niftiVoxels>> | undefined;
-  async function imageRead(parts: Part[]): Promise<{ done: Segmentation; image: ReturnType<typeof niftiVoxels> }> {
+  let uncompressed: Promise<ReturnType<typeof readNifti>> | undefined;
+  async function imageRead(parts: Part[]): Promise<{ done: Segmentation; image: ReturnType<typeof readNifti> }> {
     const created = await accepted(folder(parts, { fast: 'true' }));
     const done = await finished(created.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('succeeded');
     const response = await lab().get(`/segmentations/${created.id}/image`);
     expect(response.status).toBe(200);
-    return { done, image: niftiVoxels(Buffer.from(await response.arrayBuffer())) };
+    return { done, image: readNifti(Buffer.from(await response.arrayBuffer())) };
   }
   const uncompressedImage = () => (uncompressed ??= imageRead(slicesIn(CT_3SLICE_DIR)).then(({ done, image }) => {
     expect(done.dicom!.transferSyntax.uid).toBe(SYNTAX.implicit);

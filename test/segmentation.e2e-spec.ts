@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
-import { API_READY_MS, KEYS, type LumenProcess, SHARED_DATA, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
+import { KEYS, SHARED_DATA, client, readNifti, useSegmentationApi, waitFor } from './support/lumen.js';
 
 const CT = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm.nii.gz');
 const CT_REFERENCE = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm_reference_labels.nii.gz');
@@ -38,33 +37,13 @@ function nrrd(sizes: number[], dataBytes: number, type = 'short'): { bytes: Uint
   return { bytes: new Uint8Array([...Buffer.from(header), ...new Uint8Array(dataBytes)]), name: 'volume.nrrd' };
 }
 
-/** Reads a NIfTI-1 header (gzip or not) without any library: size, pixdim, sform. */
-function niftiHeader(bytes: Buffer) {
-  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-  return {
-    dims: [1, 2, 3].map((i) => raw.readInt16LE(40 + 2 * i)),
-    datatype: raw.readInt16LE(70),
-    pixdim: [1, 2, 3].map((i) => raw.readFloatLE(76 + 4 * i)),
-    voxels: raw,
-  };
-}
-
 /** Longest wait for one segmentation on a busy 2-core machine; a test that waits for one gets this plus a minute. */
 const SEGMENTATION_MS = 240_000;
 const SEGMENTATION_TEST_MS = SEGMENTATION_MS + 60_000;
 
 describe('segmentation (real CT, real models, real PostgreSQL)', () => {
-  let api: LumenProcess;
-  let dataDir: string;
-  const lab = () => client(api.url, KEYS.segment);
-
-  beforeAll(async () => {
-    dataDir = tempDir();
-    api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: dataDir, MODELS: 'ct-organs-coarse,ct-organs-fine', INFERENCE_THREADS: '2' });
-  }, API_READY_MS + 60_000);
-  afterAll(async () => {
-    await api?.stop();
-  });
+  const served = useSegmentationApi();
+  const lab = () => client(served.api().url, KEYS.segment);
 
   async function finished(id: string, timeoutMs = SEGMENTATION_MS): Promise<Segmentation> {
     return waitFor(`segmentation ${id}`, async () => {
@@ -74,9 +53,9 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
   }
 
   function expectNoLeftovers(id?: string) {
-    const uploads = path.join(dataDir, 'tmp', 'uploads');
+    const uploads = path.join(served.dataDir(), 'tmp', 'uploads');
     expect(fs.existsSync(uploads) ? fs.readdirSync(uploads) : []).toEqual([]);
-    if (id) expect(fs.existsSync(path.join(dataDir, 'segmentations', id))).toBe(false);
+    if (id) expect(fs.existsSync(path.join(served.dataDir(), 'segmentations', id))).toBe(false);
   }
 
   it('segments the real CT: labels on the input grid, statistics, Dice against the reference, preview', async () => {
@@ -99,13 +78,13 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     const labels = await lab().get(`/segmentations/${created.id}/labels`);
     expect(labels.status).toBe(200);
     expect(labels.headers.get('content-type')).toBe('application/gzip');
-    const header = niftiHeader(Buffer.from(await labels.arrayBuffer()));
+    const header = readNifti(Buffer.from(await labels.arrayBuffer()));
     expect(header.dims).toEqual([122, 101, 30]);
     expect(header.datatype).toBe(2); // uint8
-    const input = niftiHeader(fs.readFileSync(CT));
+    const input = readNifti(fs.readFileSync(CT));
     expect(header.pixdim).toEqual(input.pixdim);
     // Same sform (srow_x/y/z at bytes 280..327): same origin and direction cosines.
-    expect(header.voxels.subarray(280, 328).equals(input.voxels.subarray(280, 328))).toBe(true);
+    expect(header.raw.subarray(280, 328).equals(input.raw.subarray(280, 328))).toBe(true);
 
     const preview = await lab().get(`/segmentations/${created.id}/preview`);
     expect(preview.headers.get('content-type')).toBe('image/png');
@@ -139,7 +118,7 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     const done = await finished(created.id);
     expect(done.status).toBe('succeeded');
     expect(done.geometry.size).toEqual([80, 35, 91]);
-    const labels = niftiHeader(Buffer.from(await (await lab().get(`/segmentations/${created.id}/labels`)).arrayBuffer()));
+    const labels = readNifti(Buffer.from(await (await lab().get(`/segmentations/${created.id}/labels`)).arrayBuffer()));
     expect(labels.dims).toEqual([80, 35, 91]);
     // Wrong orientation handling would put the organs elsewhere: Dice would collapse.
     expect(done.dice!.liver).toBeGreaterThan(0.7);
@@ -192,10 +171,10 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expectNoLeftovers();
     // Deleting removes the record and every file of the job, even while it runs.
     const { id } = (await chosen.json()) as Segmentation;
-    expect(fs.existsSync(path.join(dataDir, 'segmentations', id))).toBe(true);
+    expect(fs.existsSync(path.join(served.dataDir(), 'segmentations', id))).toBe(true);
     expect((await lab().delete(`/segmentations/${id}`)).status).toBe(204);
     expect((await lab().get(`/segmentations/${id}`)).status).toBe(404);
-    expect(fs.existsSync(path.join(dataDir, 'segmentations', id))).toBe(false);
+    expect(fs.existsSync(path.join(served.dataDir(), 'segmentations', id))).toBe(false);
   });
 
   describe('bad input gets a clear 4xx and leaves no file behind', () => {
@@ -218,17 +197,17 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
       ['malformed referenceLabels', () => form({ image: file(CT), reference: file(CT_REFERENCE) }, { referenceLabels: '{liver:5' }), 400, 'invalid-request'],
     ];
     it.each(cases)('%s', async (_name, body, status, problem) => {
-      const before = fs.existsSync(path.join(dataDir, 'segmentations')) ? fs.readdirSync(path.join(dataDir, 'segmentations')).length : 0;
+      const before = fs.existsSync(path.join(served.dataDir(), 'segmentations')) ? fs.readdirSync(path.join(served.dataDir(), 'segmentations')).length : 0;
       const response = await lab().postForm('/segmentations', body());
       expect(response.status).toBe(status);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
       const body_ = await response.json();
       expect(body_.type).toBe(`urn:lumen:problem:${problem}`);
       expect(body_.detail.length).toBeGreaterThan(10);
-      const after = fs.existsSync(path.join(dataDir, 'segmentations')) ? fs.readdirSync(path.join(dataDir, 'segmentations')).length : 0;
+      const after = fs.existsSync(path.join(served.dataDir(), 'segmentations')) ? fs.readdirSync(path.join(served.dataDir(), 'segmentations')).length : 0;
       expect(after).toBe(before);
       expectNoLeftovers();
-      expect((await fetch(`${api.url}/health/ready`)).status).toBe(200);
+      expect((await fetch(`${served.api().url}/health/ready`)).status).toBe(200);
     });
 
     it('a header whose data is short fails the job with that message', async () => {
@@ -243,11 +222,11 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     }, SEGMENTATION_TEST_MS);
 
     it('rejects callers without the segment scope, and hides jobs of other keys', async () => {
-      expect((await client(api.url, KEYS.search).postForm('/segmentations', form({ image: file(CT) }))).status).toBe(403);
+      expect((await client(served.api().url, KEYS.search).postForm('/segmentations', form({ image: file(CT) }))).status).toBe(403);
       const page = await (await lab().get('/jobs?kind=segmentation&limit=1')).json();
       const id = page.items[0].id;
-      expect((await client(api.url, KEYS.otherSearch).get(`/segmentations/${id}`)).status).toBe(404);
-      expect((await client(api.url, KEYS.otherSearch).get(`/segmentations/${id}/labels`)).status).toBe(404);
+      expect((await client(served.api().url, KEYS.otherSearch).get(`/segmentations/${id}`)).status).toBe(404);
+      expect((await client(served.api().url, KEYS.otherSearch).get(`/segmentations/${id}/labels`)).status).toBe(404);
     });
   });
 });

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { freePort } from './net.mjs';
 
@@ -113,6 +114,35 @@ export async function startApi(env: Record<string, string>): Promise<LumenProces
     API_READY_MS,
   );
   return api;
+}
+
+/**
+ * For a describe block: starts the API with the two CT models on a fresh database and data
+ * directory before its tests, stops it after. Returns accessors (the values exist once beforeAll ran).
+ */
+export function useSegmentationApi(): { api: () => LumenProcess; dataDir: () => string } {
+  let api: LumenProcess;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = tempDir();
+    api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: dataDir, MODELS: 'ct-organs-coarse,ct-organs-fine', INFERENCE_THREADS: '2' });
+  }, API_READY_MS + 60_000);
+  afterAll(async () => {
+    await api?.stop();
+  });
+  return { api: () => api, dataDir: () => dataDir };
+}
+
+/** Reads a NIfTI-1 file (gzip or not) without any library: size, datatype, pixdim, the raw bytes and the voxel data. */
+export function readNifti(bytes: Buffer) {
+  const raw = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  return {
+    dims: [1, 2, 3].map((i) => raw.readInt16LE(40 + 2 * i)),
+    datatype: raw.readInt16LE(70),
+    pixdim: [1, 2, 3].map((i) => raw.readFloatLE(76 + 4 * i)),
+    raw,
+    voxels: raw.subarray(raw.readFloatLE(108)),
+  };
 }
 
 /** pg-boss's own rows for a job id (its queue table): what the queue did, beside what Lumen's job row says. */
