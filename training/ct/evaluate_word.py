@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cascade as C  # noqa: E402
 import synth  # noqa: E402
-from common import UNet3D, dice, resample_nearest  # noqa: E402
+from common import UNet3D, dice, filter_components, largest_cc_per_organ, resample_nearest  # noqa: E402
 from dataset import to_lps_zyx  # noqa: E402
 from obelisk import AllConvUNet, load_obelisk  # noqa: E402
 
@@ -91,6 +91,27 @@ def real_ct():
     return img.astype(np.float32), sp, ours
 
 
+def compare_postprocessing(net, cases, dilation_mm, metrics):
+    """Stage 2 once per case (stage 1 = the served STAGE1, no masking, no component filter), then
+    each post-processing variant on that same output; Dice per organ (how selection.json was made)."""
+    st1, st2 = C.STAGE1, dict(C.STAGE2, dilation_mm=dilation_mm, mask_to_candidate=False, min_component_mm3=0.0)
+    out = {}
+    for name, img, lab in val_cases(False)[:cases]:
+        lab1, _ = C.stage1(net, img, (2.0,) * 3, st1)
+        cand1 = C.candidate(lab1, st1, st2)
+        raw, _ = C.stage2(net, img, (2.0,) * 3, cand1, st1, st2)
+        inside = resample_nearest(cand1, (st1["spacing"],) * 3, (st2["spacing"],) * 3, shape=raw.shape)
+        masked = np.where(inside, raw, 0).astype(np.uint8)
+        variants = {"keepComponents500mm3": filter_components(raw, st2["spacing"] ** 3, 500.0),
+                    "largestOnly": largest_cc_per_organ(raw),
+                    "maskToCandidate+500mm3": filter_components(masked, st2["spacing"] ** 3, 500.0),
+                    "maskToCandidate+largestOnly": largest_cc_per_organ(masked)}
+        for k, v in variants.items():
+            out.setdefault(k, {})[name] = [round(d, 4) for d in dices(v, lab).values()]
+            print(f"dilation {dilation_mm:g}", name, k, out[k][name], flush=True)
+    metrics.setdefault("postprocessing", {})[f"dilation{dilation_mm:g}"] = out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--make-val", action="store_true")
@@ -98,6 +119,8 @@ def main():
     ap.add_argument("--cascade", action="store_true")
     ap.add_argument("--real", action="store_true")
     ap.add_argument("--slab-only", action="store_true")
+    ap.add_argument("--compare-postprocessing", type=float, default=None, metavar="DILATION_MM",
+                    help="stage-2 post-processing variants on the first --cases validation volumes at this dilation")
     ap.add_argument("--stage1", default=None, help="the small U-Net checkpoint (train.py --source word) as stage 1; default: the stage-2 net at 4 mm")
     ap.add_argument("--folds", default="1")
     ap.add_argument("--stage2-ckpt", default=None, help="fine-tuned stage 2 (finetune_obelisk.py); default: pretrained folds")
@@ -129,6 +152,8 @@ def main():
                 print(key, "slab" if slab else "full", name, rows[-1], info, f"{time.time() - t:.0f}s", flush=True)
             metrics.setdefault("stage2Config", {})[key + ("_slab" if slab else "_full")] = mean_dices(rows)
             print(key, "slab" if slab else "full", "MEAN", mean_dices(rows), flush=True)
+    if args.compare_postprocessing:
+        compare_postprocessing(load_stage2(folds, args.stage2_ckpt), args.cases, args.compare_postprocessing, metrics)
     if args.cascade or args.real:
         net2 = load_stage2(folds, args.stage2_ckpt)
         net1, st1 = (load_stage1(args.stage1), C.STAGE1_UNET) if args.stage1 else (net2, C.STAGE1)
