@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { PrismaService, applyMigrations, projectRoot } from '@lumen/database';
-import { KEYS, ROOT, type LumenProcess, client, createDatabase, startApi, tempDir } from './support/lumen.js';
+import { KEYS, ROOT, type LumenProcess, client, createDatabase, servedVersion, startApi, tempDir } from './support/lumen.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'images');
 const FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.jpg')).sort();
@@ -115,7 +115,7 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
     const created = await app.post('/collections', { name: 'cifar fixtures' });
     expect(created.status).toBe(201);
     const collection = await created.json();
-    expect(collection).toMatchObject({ name: 'cifar fixtures', bits: 64, model: { name: 'hash-cifar10-64bit', version: '1' }, count: 0, owner: 'app' });
+    expect(collection).toMatchObject({ name: 'cifar fixtures', bits: 64, model: { name: 'hash-cifar10-64bit', version: servedVersion('hash-cifar10-64bit') }, count: 0, owner: 'app' });
     collectionId = collection.id;
     const small = await (await app.post('/collections', { name: 'small', bits: 48 })).json();
     expect(small).toMatchObject({ bits: 48, model: { name: 'hash-cifar10-48bit' } });
@@ -155,7 +155,7 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
   it('hashes an image without storing it, with the same code as ingestion', async () => {
     const response = await app.postForm('/hash', imageForm([[FILES[5], fixture(FILES[5])]], {}, 'image'));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ code: uploaded[5].code, bits: 64, model: { name: 'hash-cifar10-64bit', version: '1' } });
+    expect(await response.json()).toEqual({ code: uploaded[5].code, bits: 64, model: { name: 'hash-cifar10-64bit', version: servedVersion('hash-cifar10-64bit') } });
     const small = await (await app.postForm('/hash', imageForm([[FILES[5], fixture(FILES[5])]], { bits: '48' }, 'image'))).json();
     expect(small).toMatchObject({ bits: 48, model: { name: 'hash-cifar10-48bit' } });
     expect(small.code).toMatch(/^[0-9a-f]{12}$/);

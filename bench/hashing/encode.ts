@@ -12,14 +12,15 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { imageToTensor, packSigns, readPreprocessing } from '@lumen/hashing';
-import { MODELS_DIR, ROOT, arg, cifarFiles } from './support.js';
+import { MODELS_DIR, ROOT, arg, cifarFiles, servedVersion } from './support.js';
 
 const bits = Number(arg('bits', '64'));
 const n = Number(arg('n', '2000'));
 const batch = Number(arg('batch', '64'));
 const threads = Number(arg('threads', '1'));
 const model = `hash-cifar10-${bits}bit`;
-const dir = path.join(MODELS_DIR, model, '1');
+const version = servedVersion(model);
+const dir = path.join(MODELS_DIR, model, version);
 const card = JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8'));
 const prep = readPreprocessing(card.preprocessing, model);
 // The same first-N files, in the same order, as pytorch_encode.py picks without --files.
@@ -65,6 +66,7 @@ console.log(
   JSON.stringify(
     {
       model,
+      version,
       images: encoded,
       batch,
       threads,

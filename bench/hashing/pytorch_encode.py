@@ -20,6 +20,7 @@ from PIL import Image
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, 'training', 'hashing'))
 import common  # noqa: E402
+from evaluate import load_model  # noqa: E402
 
 
 def list_files(n):
@@ -33,6 +34,7 @@ def list_files(n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--bits', type=int, default=48, choices=[48, 64])
+    ap.add_argument('--version', default='2', help='model version under models/hash-cifar10-<bits>bit/')
     ap.add_argument('--model', default=None)
     ap.add_argument('--files', nargs='*', default=None)
     ap.add_argument('--n', type=int, default=2000)
@@ -41,14 +43,12 @@ def main():
     ap.add_argument('--warmup', type=int, default=2, help='untimed warm-up batches')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    path = args.model or os.path.join(ROOT, 'models', f'hash-cifar10-{args.bits}bit', '1', 'model.pt')
-    net = common.HashNet(bits=(args.bits,))
-    net.load_state_dict(torch.load(path, map_location='cpu'))
-    model = common.SingleHead(net, args.bits).eval()
+    model, _, (mean, std) = load_model(args.bits, args.model, args.version)
+    model = model.to(memory_format=torch.contiguous_format)
     files = args.files if args.files else list_files(args.n)
     n = len(files)
-    mean = torch.tensor(common.MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(common.STD).view(1, 3, 1, 1)
+    mean = torch.tensor(mean).view(1, 3, 1, 1)
+    std = torch.tensor(std).view(1, 3, 1, 1)
 
     def encode(batch_files):
         arr = []

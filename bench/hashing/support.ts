@@ -1,10 +1,9 @@
 /**
- * Shared pieces of the hashing benches: the CIFAR-10 JPEGs (extracted into .cache/cifar10 once),
+ * Shared pieces of the hashing benches: the CIFAR-10 JPEGs (test/support/cifar.ts, extracted into .cache/cifar10 once),
  * and the Lumen API they talk to — `LUMEN_URL` (+ `LUMEN_API_KEY`) when set, else the built API
  * started here with a temporary DATA_DIR, an embedded PostgreSQL on a free port and only the
  * hashing models loaded.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type BenchApi, percentile, startBenchApi } from '../support.js';
@@ -13,27 +12,7 @@ export { percentile };
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
 export const MODELS_DIR = path.resolve(process.env.MODELS_DIR ?? path.join(ROOT, 'models'));
-export const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-
-export type LabelledFile = { file: string; label: number; name: string };
-
-/** The split's JPEGs in database order (class index, then file name), `perClass` of each class. */
-export function cifarFiles(split: 'train' | 'test', perClass = Infinity): LabelledFile[] {
-  const cache = path.join(ROOT, '.cache', 'cifar10');
-  const dir = path.join(cache, split);
-  if (!fs.existsSync(path.join(dir, CLASSES[CLASSES.length - 1]))) {
-    fs.mkdirSync(cache, { recursive: true });
-    execFileSync('tar', ['xzf', path.join(ROOT, '..', 'shared', 'data', 'cifar10', `cifar10-${split}.tar.gz`), '-C', cache]);
-  }
-  return CLASSES.flatMap((c, label) =>
-    fs
-      .readdirSync(path.join(dir, c))
-      .filter((f) => f.endsWith('.jpg'))
-      .sort()
-      .slice(0, perClass)
-      .map((f) => ({ file: path.join(dir, c, f), label, name: `${split}/${c}/${f}` })),
-  );
-}
+export { type LabelledFile, cifarFiles } from '../../test/support/cifar.js';
 
 export function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,9 +23,16 @@ export function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
 }
 
+/** The served (highest numbered) version of a model, as the registry picks it. */
+export function servedVersion(model: string): string {
+  return fs
+    .readdirSync(path.join(MODELS_DIR, model))
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a))[0];
+}
 
 export function readCard(model: string): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(MODELS_DIR, model, '1', 'card.json'), 'utf8'));
+  return JSON.parse(fs.readFileSync(path.join(MODELS_DIR, model, servedVersion(model), 'card.json'), 'utf8'));
 }
 
 export type Api = BenchApi;

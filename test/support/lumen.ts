@@ -167,3 +167,14 @@ export function client(base: string, key?: string) {
     postForm: (p: string, form: FormData) => fetch(`${base}${p}`, { method: 'POST', headers: headers(), body: form }),
   };
 }
+
+/** The version of a model the registry serves: the highest numbered folder under models/<name> holding a model.onnx. */
+export function servedVersion(name: string): string {
+  const dir = path.join(process.env.MODELS_DIR ?? path.join(ROOT, 'models'), name);
+  const versions = fs
+    .readdirSync(dir)
+    .filter((v) => /^\d+$/.test(v) && fs.existsSync(path.join(dir, v, 'model.onnx')))
+    .sort((a, b) => Number(b) - Number(a));
+  if (!versions.length) throw new Error(`no served version of ${name} under ${dir}`);
+  return versions[0];
+}

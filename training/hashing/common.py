@@ -185,3 +185,117 @@ def hash_centers(bits, n_classes=len(CLASSES)):
     d = (bits - C @ C.T) / 2
     assert (d[~np.eye(n_classes, dtype=bool)] == bits / 2).all()
     return torch.from_numpy(C)
+
+
+# ---------------------------------------------------------------- pretrained CIFAR ResNet (v2)
+PRETRAINED_DIR = os.path.join(ROOT, '..', 'shared', 'data', 'pretrained', 'resnet-cifar10')
+PRETRAINED_FILES = {20: 'resnet20-12fca82f.th', 32: 'resnet32-d509ac18.th',
+                    44: 'resnet44-014dd654.th', 56: 'resnet56-4bfd9763.th'}
+# The pretrained weights were trained on inputs normalised with the ImageNet statistics.
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+
+
+class CifarBlock(nn.Module):
+    """He et al.'s CIFAR basic block with the parameter-free "option A" shortcut: subsample
+    by 2 and zero-pad the new channels (that is what the pretrained weights were trained with)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.pad = (cout - cin) // 2 if (stride != 1 or cin != cout) else None
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        short = x if self.pad is None else F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
+        return F.relu(out + short)
+
+
+class CifarResNetHash(nn.Module):
+    """CIFAR ResNet-(6n+2) backbone (16-32-64 channels) + one tanh hash head per bit length."""
+
+    def __init__(self, depth=56, bits=(48, 64)):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.depth = depth
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        layers, cin = [], 16
+        for stage, w in enumerate((16, 32, 64)):
+            blocks = []
+            for j in range(n):
+                blocks.append(CifarBlock(cin, w, 2 if (j == 0 and stage > 0) else 1))
+                cin = w
+            layers.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3 = layers
+        self.feat_dim = 64
+        self.bits = list(bits)
+        self.heads = nn.ModuleDict({str(b): nn.Linear(64, b) for b in bits})
+
+    def features(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+
+    def forward(self, x):
+        f = self.features(x)
+        return {b: torch.tanh(self.heads[str(b)](f)) for b in self.bits}
+
+
+def load_pretrained_backbone(depth):
+    """(backbone state_dict without the classifier, classifier {weight, bias}) of the shared
+    pretrained CIFAR-10 ResNet; keys lose the `module.` prefix of the DataParallel pickle."""
+    blob = torch.load(os.path.join(PRETRAINED_DIR, PRETRAINED_FILES[depth]), map_location='cpu')
+    sd = {k.removeprefix('module.'): v for k, v in blob['state_dict'].items()}
+    classifier = {k.removeprefix('linear.'): sd.pop(k) for k in list(sd) if k.startswith('linear.')}
+    return sd, classifier
+
+
+def normalise_uint8_with(x_uint8_nhwc, mean, std):
+    """uint8 NHWC -> float32 NCHW, (x/255 - mean)/std with the given statistics."""
+    x = torch.as_tensor(x_uint8_nhwc).permute(0, 3, 1, 2).float().div_(255.0)
+    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+def tie_averaged_ap(q_codes, q_labels, db_codes, db_labels, chunk=250):
+    """mAP@ALL where each group of database items at equal Hamming distance is counted as its
+    expected precision over every order of the group (McSherry & Najork, ECIR 2008), so the
+    figure does not depend on how ties are broken (the API breaks them by insertion order).
+
+    For a group of g items holding r relevant ones, after n0 items holding R0 relevant:
+    position k of the group is relevant with probability r/g, and then the group's earlier
+    k-1 positions hold (k-1)(r-1)/(g-1) relevant items on average, so the group adds
+    sum_k (r/g)(R0 + 1 + (k-1)(r-1)/(g-1)) / (n0 + k) = (r/g)[b g + (a - b(n0+1))(H(n0+g) - H(n0))]
+    with a = R0 + 1, b = (r-1)/(g-1) (0 when g = 1), H the harmonic numbers.
+    Returns (mean AP, per-query AP array).
+    """
+    q = torch.as_tensor(np.asarray(q_codes), dtype=torch.float32)
+    d = torch.as_tensor(np.asarray(db_codes), dtype=torch.float32)
+    nbits, N = q.shape[1], d.shape[0]
+    ql = torch.as_tensor(np.asarray(q_labels))
+    dl = torch.as_tensor(np.asarray(db_labels))
+    H = torch.cat([torch.zeros(1, dtype=torch.float64),
+                   torch.cumsum(1.0 / torch.arange(1, N + 1, dtype=torch.float64), 0)])
+    qs, ds = 2 * q - 1, 2 * d - 1
+    aps = []
+    for s in range(0, q.shape[0], chunk):
+        ham = ((nbits - qs[s:s + chunk] @ ds.t()) / 2).round().to(torch.int64)
+        rel = (dl[None, :] == ql[s:s + chunk, None]).to(torch.float64)
+        B = ham.shape[0]
+        g = torch.zeros(B, nbits + 1, dtype=torch.float64).scatter_add_(1, ham, torch.ones_like(rel))
+        r = torch.zeros(B, nbits + 1, dtype=torch.float64).scatter_add_(1, ham, rel)
+        n0 = torch.cumsum(g, 1) - g
+        R0 = torch.cumsum(r, 1) - r
+        a = R0 + 1
+        b = torch.where(g > 1, (r - 1) / (g - 1).clamp(min=1), torch.zeros_like(g))
+        n0i, gi = n0.to(torch.int64), g.to(torch.int64)
+        harm = H[n0i + gi] - H[n0i]
+        contrib = torch.where(g > 0, (r / g.clamp(min=1)) * (b * g + (a - b * (n0 + 1)) * harm),
+                              torch.zeros_like(g))
+        aps.append(contrib.sum(1) / r.sum(1).clamp(min=1))
+    ap = torch.cat(aps)
+    return ap.mean().item(), ap.numpy()

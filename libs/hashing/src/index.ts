@@ -6,3 +6,4 @@ export * from './hashing.module.js';
 export * from './image-hasher.service.js';
 export * from './image-preprocessing.js';
 export * from './kernels/hamming-wasm.js';
+export * from './retrieval-metrics.js';
