@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type TopK, WasmHammingScanner, hammingTopK } from '@lumen/hashing';
+import { type TopK, WasmHammingScanner } from '@lumen/hashing';
 import type { WorkerQuery, WorkerSetup } from './hamming-worker.js';
 import { ROOT, arg, percentile } from './support.js';
 
@@ -149,8 +149,6 @@ try {
     const queries = writeWords(queryBytes, new Uint32Array(nq * 2));
     const scanner = new WasmHammingScanner(n, k, { lanes: threads });
     writeWords(dbBytes, scanner.codes());
-    const simd = new WasmHammingScanner(n, k, { memory: scanner.memory, lanes: threads, kernel: 'scanSimd' });
-    const jsWords = large ? null : scanner.codes().slice();
     const threaded = large && threads > 1 ? new ThreadedScan(scanner, n, threads) : null;
 
     const rounds: Record<string, number>[] = [];
@@ -161,18 +159,10 @@ try {
       const wasm: TopK[] = [];
       row.wasm = timedPass(nq, (q) => scanner.topK(n, queries, q * 2, k, bits), wasm);
       sameAnswers('C scan', wasm, native.indices, native.distances);
-      const simdAnswers: TopK[] = [];
-      row.wasmSimd = timedPass(nq, (q) => simd.topK(n, queries, q * 2, k, bits), simdAnswers);
-      sameAnswers('SIMD kernel', wasm, simdAnswers.map((a) => [...a.indices]), simdAnswers.map((a) => [...a.distances]));
       if (threaded) {
         const many: TopK[] = [];
         row.wasmThreads = await timedPassAsync(nq, (q) => threaded.topK(queries.subarray(q * 2, q * 2 + 2)), many);
         sameAnswers(`${threads}-thread scan`, wasm, many.map((a) => [...a.indices]), many.map((a) => [...a.distances]));
-      }
-      if (jsWords) {
-        const js: TopK[] = [];
-        row.javaScript = timedPass(nq, (q) => hammingTopK(jsWords, 2, n, bits, queries.subarray(q * 2, q * 2 + 2), k), js);
-        sameAnswers('JavaScript kernel', wasm, js.map((a) => [...a.indices]), js.map((a) => [...a.distances]));
       }
       const faiss = JSON.parse(execFileSync('/usr/bin/python3', [path.join(ROOT, 'bench', 'hashing', 'faiss_scan.py'), dbFile, queryFile, String(k)], { encoding: 'utf8', maxBuffer: 64 << 20 })) as Faiss;
       sameAnswers(`FAISS ${faiss.version}`, wasm, null, faiss.distances);
@@ -185,12 +175,11 @@ try {
 
     const ms = Object.fromEntries(Object.keys(rounds[0]).map((name) => [name, round3(median(rounds.map((row) => row[name])))]));
     const ratio = (a: string, b: string) => round3(median(rounds.map((row) => row[a] / row[b])));
-    const ratios: Record<string, number> = { wasmOverC: ratio('wasm', 'c'), wasmOverFaiss: ratio('wasm', 'faiss'), wasmSimdOverWasm: ratio('wasmSimd', 'wasm') };
+    const ratios: Record<string, number> = { wasmOverC: ratio('wasm', 'c'), wasmOverFaiss: ratio('wasm', 'faiss') };
     if (threaded) {
       ratios[`wasm${threads}ThreadsOverC`] = ratio('wasmThreads', 'c');
       ratios[`wasm${threads}ThreadsOverWasm`] = ratio('wasmThreads', 'wasm');
     }
-    if (jsWords) ratios.javaScriptOverWasm = ratio('javaScript', 'wasm');
     report.push({ codes: n, queries: nq, k, bits, msPerQueryMedian: ms, ratiosMedian: ratios, targets: { wasmOverC: 1.5, wasmOverFaiss: 0.4 } });
   }
 } finally {

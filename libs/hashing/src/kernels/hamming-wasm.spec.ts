@@ -5,8 +5,6 @@ import { hammingTopK } from './hamming.js';
 import { WASM_BASE64 } from './hamming-wasm.bytes.js';
 import { WasmHammingScanner } from './hamming-wasm.js';
 
-const KERNELS = ['scan', 'scanSimd'] as const;
-
 /** A scanner holding `db` (codes of up to 64 bits, two words each, the second 0 below 33 bits). */
 function scannerWith(bits: number, db: Uint8Array[], maxK = 10, options: ConstructorParameters<typeof WasmHammingScanner>[2] = {}): WasmHammingScanner {
   const scanner = new WasmHammingScanner(db.length, maxK, options);
@@ -27,10 +25,10 @@ describe('hamming.wat', () => {
   });
 });
 
-describe.each(KERNELS)('WasmHammingScanner (%s)', (kernel) => {
+describe('WasmHammingScanner', () => {
   it.each(TOP_K_CASES.filter(([bits]) => bits <= 64))('matches brute force at %i bits, %i codes, k=%i, maxDistance=%i, %i distinct codes', (bits, count, k, maxDistance, alphabet) => {
     const db = randomCodes(count, bits, count + bits + alphabet, alphabet);
-    const scanner = scannerWith(bits, db.bytes, 10, { kernel });
+    const scanner = scannerWith(bits, db.bytes);
     for (const q of caseQueries(db.bytes, bits)) {
       const got = scanner.topK(count, queryWords(q, bits), 0, k, maxDistance);
       expect(asPairs(got)).toEqual(naiveTopK(db.bytes, q, bits, k, maxDistance, null));
@@ -40,7 +38,7 @@ describe.each(KERNELS)('WasmHammingScanner (%s)', (kernel) => {
   it('gives exactly the JavaScript kernel’s answer (distances and tie order)', () => {
     const bits = 64;
     const db = randomCodes(8000, bits, 9, 300);
-    const scanner = scannerWith(bits, db.bytes, 10, { kernel });
+    const scanner = scannerWith(bits, db.bytes);
     for (const [k, maxDistance] of [[10, 64], [100, 64], [7, 20], [8005, 64], [1000, 26]]) {
       const query = queryWords(randomCodes(1, bits, k + maxDistance).bytes[0], bits);
       expect(asPairs(scanner.topK(8000, query, 0, k, maxDistance))).toEqual(asPairs(hammingTopK(db.words, 2, 8000, bits, query, k, maxDistance)));
@@ -52,7 +50,7 @@ describe.each(KERNELS)('WasmHammingScanner (%s)', (kernel) => {
     const count = 8013;
     const db = randomCodes(count, bits, 77, 30);
     const include = randomBytes(count, 5).map((b) => (b < 100 ? 0 : 1));
-    const scanner = scannerWith(bits, db.bytes, 10, { kernel });
+    const scanner = scannerWith(bits, db.bytes);
     for (const [k, q] of [[200, db.bytes[17]], [5, db.bytes[count - 1]], [count, db.bytes[3]]] as const) {
       const got = scanner.topK(count, queryWords(q, bits), 0, k, bits, include);
       expect(asPairs(got)).toEqual(naiveTopK(db.bytes, q, bits, k, bits, include));
@@ -64,7 +62,7 @@ describe.each(KERNELS)('WasmHammingScanner (%s)', (kernel) => {
     const bits = 64;
     const count = 12_345;
     const db = randomCodes(count, bits, 31, 0);
-    const scanner = scannerWith(bits, db.bytes, 25, { kernel, lanes: 3 });
+    const scanner = scannerWith(bits, db.bytes, 25, { lanes: 3 });
     const q = randomCodes(1, bits, 8).bytes[0];
     const query = queryWords(q, bits);
     const cuts = [0, 3, 5001, count];
@@ -77,13 +75,13 @@ describe.each(KERNELS)('WasmHammingScanner (%s)', (kernel) => {
     const merged = parts.flatMap(asPairs).sort((a, b) => a.distance - b.distance || a.index - b.index).slice(0, 25);
     expect(merged).toEqual(naiveTopK(db.bytes, q, bits, 25, 30, null));
     // A second scanner on the same memory sees the same codes (what a worker thread does).
-    const attached = new WasmHammingScanner(count, 25, { kernel, lanes: 3, memory: scanner.memory });
+    const attached = new WasmHammingScanner(count, 25, { lanes: 3, memory: scanner.memory });
     expect(asPairs(attached.topKRange(3, 5001, query, 0, 25, 30, null, 1))).toEqual(asPairs(parts[1]));
     expect(() => attached.reserve(count * 2)).toThrow('cannot grow');
   });
 
   it('returns every code within maxDistance when fewer than k are, those exactly at it included', () => {
-    const scanner = new WasmHammingScanner(5, 8, { kernel });
+    const scanner = new WasmHammingScanner(5, 8);
     // distances from 0: 1, 2, 2, 3, 5
     scanner.codes().set([1, 0, 3, 0, 5, 0, 7, 0, 31, 0]);
     const result = scanner.topK(5, Uint32Array.from([0, 0]), 0, 100, 2);
@@ -93,7 +91,7 @@ describe.each(KERNELS)('WasmHammingScanner (%s)', (kernel) => {
   });
 
   it('keeps its codes when growing and refuses bad arguments', () => {
-    const scanner = new WasmHammingScanner(4, 4, { kernel });
+    const scanner = new WasmHammingScanner(4, 4);
     scanner.codes().set([0, 0, 1, 0, 3, 0, 7, 0]);
     scanner.reserve(100_000, 50_000);
     expect(Array.from(scanner.codes().subarray(0, 8))).toEqual([0, 0, 1, 0, 3, 0, 7, 0]);

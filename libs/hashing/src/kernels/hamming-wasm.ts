@@ -37,8 +37,6 @@ export type ScannerOptions = {
   lanes?: number;
   /** The memory of another scanner (one shared by threads); it is used as that scanner laid it out. */
   memory?: WebAssembly.Memory;
-  /** The module's export that scans: `scan` (scalar i64.popcnt) or `scanSimd` (v128), to measure them. */
-  kernel?: 'scan' | 'scanSimd';
 };
 
 /**
@@ -62,7 +60,7 @@ export class WasmHammingScanner {
     this.memory = options.memory ?? new WebAssembly.Memory({ initial: this.pagesNeeded(), maximum: MAX_PAGES, shared: true });
     if (this.memory.buffer.byteLength < this.layout().end) throw new Error(`the memory given holds ${this.memory.buffer.byteLength} bytes; this layout needs ${this.layout().end}`);
     const instance = new WebAssembly.Instance(hammingWasmModule(), { lumen: { memory: this.memory } });
-    this.scan = instance.exports[options.kernel ?? 'scan'] as Scan;
+    this.scan = instance.exports.scan as Scan;
   }
 
   private layout(capacity = this.capacity, slots = this.slots) {

@@ -8,6 +8,15 @@
 ;; lower the bound and resume. For a small k the bound falls within the first few thousand codes
 ;; and after that almost no code is kept: the loop is load, xor, popcount, compare.
 ;;
+;; Why scalar and not SIMD: a v128 form of $scan (two codes per v128: v128.xor, i8x16.popcnt,
+;; i16x8.extadd_pairwise_i8x16_u, i32x4.dot_i16x8_s, a shuffle to add each code's two words, the
+;; same sign test on eight codes) took 1.97x the time of this loop on 1 M codes and 2.1x on 10 M
+;; (node dist/bench/hashing/hamming.js at commit 2d5b176, median of 3 rounds, 2-core Xeon with
+;; AVX-512, Node 20.20, loaded box). WebAssembly SIMD has no per-lane 64-bit popcount: it counts
+;; bytes and needs three more instructions to sum them per code, where i64.popcnt is one POPCNT
+;; instruction per code. The scan also reads every code once, so memory bandwidth, not arithmetic,
+;; bounds it at 10 M codes.
+;;
 ;; The memory is imported and shared so that worker threads can scan parts of one collection's
 ;; codes without copying them (bench/hashing/hamming.ts, 10 M codes).
 (module
@@ -71,44 +80,6 @@
                     (i64.sub (i64.popcnt (i64.xor (i64.load offset=48 (local.get $at)) (local.get $q))) (local.get $b1))
                     (i64.sub (i64.popcnt (i64.xor (i64.load offset=56 (local.get $at)) (local.get $q))) (local.get $b1)))))
               (i64.const 0))
-          (then
-            (call $scanEach (local.get $i) (i32.add (local.get $i) (i32.const 8)) (local.get $q) (local.get $bound)
-                            (local.get $include) (local.get $indices) (local.get $distances) (local.get $n) (local.get $cap))
-            (local.set $n)
-            (local.set $next)
-            (if (i32.eq (local.get $n) (local.get $cap))
-              (then (return (local.get $next) (local.get $n))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 8)))
-        (br $step)))
-    (call $scanEach (local.get $i) (local.get $end) (local.get $q) (local.get $bound)
-                    (local.get $include) (local.get $indices) (local.get $distances) (local.get $n) (local.get $cap)))
-
-  ;; The SIMD form of $scan, for measurement: per v128 (two codes) i8x16.popcnt, then widening
-  ;; adds to one i32 per 32-bit word, and a shuffle pairs the words of each code.
-  (func $scanSimd (export "scanSimd")
-    (param $i i32) (param $end i32) (param $q i64) (param $bound i32) (param $include i32)
-    (param $indices i32) (param $distances i32) (param $n i32) (param $cap i32)
-    (result i32 i32)
-    (local $qq v128) (local $b1 v128) (local $ones v128) (local $at i32) (local $next i32)
-    (local $a v128) (local $b v128) (local $d0 v128) (local $d1 v128)
-    (local.set $qq (i64x2.splat (local.get $q)))
-    (local.set $b1 (i32x4.splat (i32.add (local.get $bound) (i32.const 1))))
-    (local.set $ones (i16x8.splat (i32.const 1)))
-    (block $done
-      (loop $step
-        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $end)))
-        (local.set $at (i32.shl (local.get $i) (i32.const 3)))
-        (local.set $a (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt (v128.xor (v128.load offset=0 (local.get $at)) (local.get $qq)))) (local.get $ones)))
-        (local.set $b (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt (v128.xor (v128.load offset=16 (local.get $at)) (local.get $qq)))) (local.get $ones)))
-        (local.set $d0 (i32x4.sub (i32x4.add (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b))
-                                             (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
-                                  (local.get $b1)))
-        (local.set $a (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt (v128.xor (v128.load offset=32 (local.get $at)) (local.get $qq)))) (local.get $ones)))
-        (local.set $b (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (i8x16.popcnt (v128.xor (v128.load offset=48 (local.get $at)) (local.get $qq)))) (local.get $ones)))
-        (local.set $d1 (i32x4.sub (i32x4.add (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b))
-                                             (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b)))
-                                  (local.get $b1)))
-        (if (i32x4.bitmask (v128.or (local.get $d0) (local.get $d1)))
           (then
             (call $scanEach (local.get $i) (i32.add (local.get $i) (i32.const 8)) (local.get $q) (local.get $bound)
                             (local.get $include) (local.get $indices) (local.get $distances) (local.get $n) (local.get $cap))
