@@ -32,7 +32,7 @@ export async function assembleWat(watPath) {
 }
 
 /** The TypeScript text that embeds `bytes` (base64, wrapped so diffs stay readable). */
-export function embeddedModule(watPath, bytes) {
+function embeddedModule(watPath, bytes) {
   const base64 = Buffer.from(bytes).toString('base64');
   const lines = base64.match(/.{1,96}/g) ?? [];
   return [
@@ -43,16 +43,11 @@ export function embeddedModule(watPath, bytes) {
   ].join('\n');
 }
 
-/** The embedded text the source assembles to now. */
-export async function expectedEmbedding({ wat }) {
-  return embeddedModule(wat, await assembleWat(wat));
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const check = process.argv.includes('--check');
   let stale = 0;
   for (const entry of WASM_SOURCES) {
-    const text = await expectedEmbedding(entry);
+    const text = embeddedModule(entry.wat, await assembleWat(entry.wat));
     const target = path.join(ROOT, entry.embedded);
     const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
     if (current === text) continue;

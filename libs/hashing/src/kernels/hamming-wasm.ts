@@ -1,4 +1,4 @@
-import { type TopK, keepNearest, nearestInOrder } from './candidates.js';
+import { type TopK, candidateSlots, keepNearest, nearestInOrder } from './candidates.js';
 import { WASM_BASE64 } from './hamming-wasm.bytes.js';
 
 /**
@@ -24,10 +24,6 @@ export function hammingWasmModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Candidate slots one scan needs for k: k kept, and as many again between two refills. */
-function slotsFor(k: number): number {
-  return Math.max(2 * k, 1024);
-}
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -56,7 +52,7 @@ export class WasmHammingScanner {
     this.lanes = options.lanes ?? 1;
     this.owner = !options.memory;
     this.capacity = Math.max(1, capacity);
-    this.slots = slotsFor(maxK);
+    this.slots = candidateSlots(maxK);
     this.memory = options.memory ?? new WebAssembly.Memory({ initial: this.pagesNeeded(), maximum: MAX_PAGES, shared: true });
     if (this.memory.buffer.byteLength < this.layout().end) throw new Error(`the memory given holds ${this.memory.buffer.byteLength} bytes; this layout needs ${this.layout().end}`);
     const instance = new WebAssembly.Instance(hammingWasmModule(), { lumen: { memory: this.memory } });
@@ -66,8 +62,10 @@ export class WasmHammingScanner {
   private layout(capacity = this.capacity, slots = this.slots) {
     const include = capacity * 8;
     const candidates = include + align8(capacity);
-    const lane = (i: number) => ({ indices: candidates + i * slots * 5, distances: candidates + i * slots * 5 + slots * 4 });
-    return { include, lane, end: candidates + this.lanes * slots * 5 };
+    // Per lane: slots positions (i32), then slots distances (u8), the next lane 8-aligned.
+    const stride = align8(slots * 5);
+    const lane = (i: number) => ({ indices: candidates + i * stride, distances: candidates + i * stride + slots * 4 });
+    return { include, lane, end: candidates + this.lanes * stride };
   }
 
   private pagesNeeded(): number {
@@ -76,10 +74,10 @@ export class WasmHammingScanner {
 
   /** Makes room for `capacity` codes and k up to `maxK`; the codes already written stay where they are. */
   reserve(capacity: number, maxK = 0): void {
-    if (capacity <= this.capacity && slotsFor(maxK) <= this.slots) return;
+    if (capacity <= this.capacity && candidateSlots(maxK) <= this.slots) return;
     if (!this.owner) throw new Error('a scanner on another scanner’s memory cannot grow it');
     this.capacity = Math.max(capacity, this.capacity);
-    this.slots = Math.max(slotsFor(maxK), this.slots);
+    this.slots = Math.max(candidateSlots(maxK), this.slots);
     const pages = this.pagesNeeded() - this.memory.buffer.byteLength / PAGE;
     if (pages > 0) this.memory.grow(pages);
   }
@@ -108,11 +106,11 @@ export class WasmHammingScanner {
     if (lane < 0 || lane >= this.lanes) throw new Error(`lane ${lane} of ${this.lanes}`);
     const take = Math.min(k, Math.max(0, end - start));
     if (take === 0) return { indices: new Int32Array(0), distances: new Uint16Array(0) };
-    if (slotsFor(take) > this.slots) this.reserve(this.capacity, take);
+    if (candidateSlots(take) > this.slots) this.reserve(this.capacity, take);
     const layout = this.layout();
     const buffers = layout.lane(lane);
-    // With at most 2k codes the buffer holds them all and fills, if at all, at the last one.
-    const cap = Math.min(slotsFor(take), end - start);
+    // A range no larger than the buffer fits whole: it fills, if at all, at the last code.
+    const cap = Math.min(candidateSlots(take), end - start);
     const indices = new Int32Array(this.memory.buffer, buffers.indices, cap);
     const distances = new Uint8Array(this.memory.buffer, buffers.distances, cap);
     if (include) new Uint8Array(this.memory.buffer, layout.include + start, end - start).set(include.subarray(start, end));

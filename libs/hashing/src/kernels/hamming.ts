@@ -1,4 +1,4 @@
-import { type TopK, keepNearest, nearestInOrder } from './candidates.js';
+import { type TopK, candidateSlots, keepNearest, nearestInOrder } from './candidates.js';
 import { POPCOUNT16 } from './popcount.js';
 
 /**
@@ -40,8 +40,8 @@ class Selection {
     count: number,
   ) {
     this.maxDistance = this.bound = Math.min(maxDistance, bits);
-    // With count <= 2k every code fits and the buffer can only fill at the very last one.
-    const capacity = Math.max(1, Math.min(count, Math.max(2 * k, 1024)));
+    // A database no larger than the buffer fits whole: it fills, if at all, at the last code.
+    const capacity = Math.max(1, Math.min(count, candidateSlots(k)));
     this.indices = new Int32Array(capacity);
     this.distances = new Uint16Array(capacity);
   }

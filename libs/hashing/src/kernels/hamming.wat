@@ -5,8 +5,8 @@
 ;;
 ;; A scan appends every code within a distance bound to a candidate buffer (its position and its
 ;; distance, in position order) and returns as soon as the buffer is full, so that the driver can
-;; lower the bound and resume. For a small k the bound falls within the first few thousand codes
-;; and after that almost no code is kept: the loop is load, xor, popcount, compare.
+;; lower the bound and resume. The buffer is small (candidates.ts), so the bound follows the k-th
+;; distance seen so far and almost no code is kept: the loop is load, xor, popcount, compare.
 ;;
 ;; Why scalar and not SIMD: a v128 form of $scan (two codes per v128: v128.xor, i8x16.popcnt,
 ;; i16x8.extadd_pairwise_i8x16_u, i32x4.dot_i16x8_s, a shuffle to add each code's two words, the
