@@ -19,11 +19,10 @@ type Scan = (at: number, end: number, query: bigint, bound: number, include: num
 let compiled: WebAssembly.Module | null = null;
 
 /** The compiled module (one per process; instances share it). */
-export function hammingWasmModule(): WebAssembly.Module {
+function compiledModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
   return compiled;
 }
-
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -55,7 +54,7 @@ export class WasmHammingScanner {
     this.slots = candidateSlots(maxK);
     this.memory = options.memory ?? new WebAssembly.Memory({ initial: this.pagesNeeded(), maximum: MAX_PAGES, shared: true });
     if (this.memory.buffer.byteLength < this.layout().end) throw new Error(`the memory given holds ${this.memory.buffer.byteLength} bytes; this layout needs ${this.layout().end}`);
-    const instance = new WebAssembly.Instance(hammingWasmModule(), { lumen: { memory: this.memory } });
+    const instance = new WebAssembly.Instance(compiledModule(), { lumen: { memory: this.memory } });
     this.scan = instance.exports.scan as Scan;
   }
 
