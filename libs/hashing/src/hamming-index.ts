@@ -31,8 +31,10 @@ export class HammingIndex {
   private words: Uint32Array;
   private alive: Uint8Array;
   /**
-   * Codes of up to 64 bits (two words) live in WebAssembly memory and are searched with its
-   * native popcount; `words` is then a view of that memory, refreshed whenever it grows.
+   * Codes of up to 64 bits (the served 48- and 64-bit models; shorter ones too, in two words
+   * with the second 0) live in WebAssembly memory and are searched with its native popcount;
+   * `words` is then a view of that memory, refreshed whenever it grows. Longer codes use the
+   * JavaScript kernel.
    */
   private readonly scanner: WasmHammingScanner | null;
   private images: (IndexedImage | null)[] = [];
@@ -43,8 +45,8 @@ export class HammingIndex {
     readonly bits: number,
     capacity = 1024,
   ) {
-    this.wordsPerCode = codeWords(bits);
-    this.scanner = this.wordsPerCode === 2 ? new WasmHammingScanner(Math.max(1, capacity)) : null;
+    this.wordsPerCode = bits <= 64 ? 2 : codeWords(bits);
+    this.scanner = bits <= 64 ? new WasmHammingScanner(Math.max(1, capacity)) : null;
     this.words = this.scanner ? this.scanner.codes() : new Uint32Array(Math.max(1, capacity) * this.wordsPerCode);
     this.alive = new Uint8Array(Math.max(1, capacity));
   }

@@ -1,7 +1,9 @@
-import { POPCOUNT16, popcount32 } from './popcount.js';
+import { type TopK, candidateSlots, keepNearest, nearestInOrder } from './candidates.js';
+import { POPCOUNT16 } from './popcount.js';
 
 /**
- * Exact Hamming search over packed binary codes.
+ * Exact Hamming search over packed binary codes, in JavaScript: the kernel for codes longer than
+ * 64 bits (codes of up to 64 bits are scanned in WebAssembly, hamming-wasm.ts).
  *
  * `codes` holds `count` codes of `wordsPerCode` 32-bit words each, back to back (see codes.ts).
  * Results are ordered by distance ascending, then by position ascending: positions are kept in
@@ -9,53 +11,27 @@ import { POPCOUNT16, popcount32 } from './popcount.js';
  * deterministic. `include` (optional, one byte per position) excludes positions holding 0:
  * deleted entries and metadata-filter misses.
  *
- * Popcount: the 16-bit lookup table measured faster than the SWAR bit trick in V8
- * (bench/hashing/hamming.ts prints both), so the loops use the table.
+ * Popcount: a 16-bit lookup table, which measured faster than the SWAR bit trick in V8.
  */
 
-export type TopK = { indices: Int32Array; distances: Uint16Array };
+export type { TopK };
 
 export type TopKQuery = { k: number; maxDistance: number };
 
 /** Codes scanned per block: one block stays in cache while every query of a batch passes over it. */
 const BLOCK = 4096;
 
-/** Distance from every code to one query (the reference and benchmark path). */
-export function hammingDistances(codes: Uint32Array, wordsPerCode: number, count: number, query: Uint32Array, out: Uint16Array = new Uint16Array(count)): Uint16Array {
-  const T = POPCOUNT16;
-  for (let i = 0, base = 0; i < count; i++, base += wordsPerCode) {
-    let d = 0;
-    for (let w = 0; w < wordsPerCode; w++) {
-      const x = codes[base + w] ^ query[w];
-      d += T[x & 0xffff] + T[x >>> 16];
-    }
-    out[i] = d;
-  }
-  return out;
-}
-
-/** Same as hammingDistances with the SWAR popcount, kept to measure the two against each other. */
-export function hammingDistancesSwar(codes: Uint32Array, wordsPerCode: number, count: number, query: Uint32Array, out: Uint16Array = new Uint16Array(count)): Uint16Array {
-  for (let i = 0, base = 0; i < count; i++, base += wordsPerCode) {
-    let d = 0;
-    for (let w = 0; w < wordsPerCode; w++) d += popcount32(codes[base + w] ^ query[w]);
-    out[i] = d;
-  }
-  return out;
-}
-
 /**
- * Candidates of one query: positions within the current distance bound, in position order,
- * with a histogram of their distances. When the buffer fills, the bound drops to the smallest
- * distance that still keeps k candidates and farther ones are dropped, so memory stays O(k)
- * (plus ties at the bound) while the scan stays a single pass.
+ * Candidates of one query: positions within the current distance bound, in position order.
+ * When the buffer fills, keepNearest keeps the k nearest and the bound drops below the k-th
+ * distance, so memory stays O(k) while the scan stays a single pass.
  */
 class Selection {
-  indices: Int32Array;
-  distances: Uint16Array;
+  readonly indices: Int32Array;
+  readonly distances: Uint16Array;
   size = 0;
   bound: number;
-  private readonly histogram: Int32Array;
+  private readonly maxDistance: number;
 
   constructor(
     readonly k: number,
@@ -63,128 +39,33 @@ class Selection {
     bits: number,
     count: number,
   ) {
-    this.bound = Math.min(maxDistance, bits);
-    this.histogram = new Int32Array(bits + 1);
-    const capacity = Math.min(count, Math.max(2 * k, 1024));
-    this.indices = new Int32Array(Math.max(capacity, 1));
-    this.distances = new Uint16Array(Math.max(capacity, 1));
+    this.maxDistance = this.bound = Math.min(maxDistance, bits);
+    // A database no larger than the buffer fits whole: it fills, if at all, at the last code.
+    const capacity = Math.max(1, Math.min(count, candidateSlots(k)));
+    this.indices = new Int32Array(capacity);
+    this.distances = new Uint16Array(capacity);
   }
 
-  /** Called when the buffer is full: lower the bound if k nearer candidates exist, else grow. */
+  /** Called when the buffer is full. */
   makeRoom(): void {
-    this.histogram.fill(0);
-    for (let i = 0; i < this.size; i++) this.histogram[this.distances[i]]++;
-    let kept = 0;
-    let bound = 0;
-    while (bound < this.bound && kept + this.histogram[bound] < this.k) kept += this.histogram[bound++];
-    if (bound < this.bound) {
-      this.bound = bound;
-      let n = 0;
-      for (let i = 0; i < this.size; i++) {
-        if (this.distances[i] <= bound) {
-          this.indices[n] = this.indices[i];
-          this.distances[n++] = this.distances[i];
-        }
-      }
-      this.size = n;
-    }
-    // Many ties at the bound can still leave the buffer full: grow it.
-    if (this.size > this.indices.length / 2) {
-      const indices = new Int32Array(this.indices.length * 2);
-      indices.set(this.indices.subarray(0, this.size));
-      const distances = new Uint16Array(this.distances.length * 2);
-      distances.set(this.distances.subarray(0, this.size));
-      this.indices = indices;
-      this.distances = distances;
-    }
+    if (this.size <= this.k) return;
+    this.bound = keepNearest(this.indices, this.distances, this.size, this.k, this.maxDistance) - 1;
+    this.size = this.k;
   }
 
-  /** The first k candidates by (distance, position): a counting sort, stable in position. */
   finish(): TopK {
-    const bound = this.bound;
-    const starts = new Int32Array(bound + 2);
-    for (let i = 0; i < this.size; i++) if (this.distances[i] <= bound) starts[this.distances[i] + 1]++;
-    for (let d = 0; d <= bound; d++) starts[d + 1] += starts[d];
-    const total = Math.min(this.k, starts[bound + 1]);
-    const indices = new Int32Array(total);
-    const distances = new Uint16Array(total);
-    for (let i = 0; i < this.size; i++) {
-      const d = this.distances[i];
-      if (d > bound) continue;
-      const at = starts[d]++;
-      if (at < total) {
-        indices[at] = this.indices[i];
-        distances[at] = d;
-      }
-    }
-    return { indices, distances };
+    return nearestInOrder(this.indices, this.distances, this.size, this.k, this.maxDistance);
   }
 }
 
-// One scan loop per code width, each small and monomorphic so V8 optimises it on its own.
-// A candidate is kept when d <= bound; a full buffer lowers the bound (Selection.makeRoom).
-// The keep-a-candidate tail repeats in scan1/scan2/scanN on purpose: it works on locals hoisted
-// out of `sel` (bound, buffers, size), which a shared helper could only update through `sel` or
-// a returned object on every kept candidate. This is the JavaScript fallback for codes over 64
-// bits (the served kernel is WebAssembly, hamming-wasm.ts); `bench/hashing/hamming.ts` measures
-// it (docs/hashing.md, "Hamming search") and any change here should keep its figure.
+// A candidate is kept when d <= bound; a full buffer lowers the bound (Selection.makeRoom). The
+// bound and buffers are hoisted into locals, so the loop touches `sel` only when it fills.
 
-function scan2(codes: Uint32Array, start: number, end: number, q0: number, q1: number, sel: Selection, include: Uint8Array | null): void {
+function scan(codes: Uint32Array, wordsPerCode: number, start: number, end: number, queries: Uint32Array, qb: number, sel: Selection, include: Uint8Array | null): void {
   const T = POPCOUNT16;
   let bound = sel.bound;
-  let indices = sel.indices;
-  let distances = sel.distances;
-  let size = sel.size;
-  for (let i = start, j = start * 2; i < end; i++, j += 2) {
-    const x = codes[j] ^ q0;
-    const y = codes[j + 1] ^ q1;
-    const d = T[x & 0xffff] + T[x >>> 16] + T[y & 0xffff] + T[y >>> 16];
-    if (d > bound) continue;
-    if (include !== null && include[i] === 0) continue;
-    indices[size] = i;
-    distances[size++] = d;
-    if (size === indices.length) {
-      sel.size = size;
-      sel.makeRoom();
-      bound = sel.bound;
-      indices = sel.indices;
-      distances = sel.distances;
-      size = sel.size;
-    }
-  }
-  sel.size = size;
-}
-
-function scan1(codes: Uint32Array, start: number, end: number, q0: number, sel: Selection, include: Uint8Array | null): void {
-  const T = POPCOUNT16;
-  let bound = sel.bound;
-  let indices = sel.indices;
-  let distances = sel.distances;
-  let size = sel.size;
-  for (let i = start; i < end; i++) {
-    const x = codes[i] ^ q0;
-    const d = T[x & 0xffff] + T[x >>> 16];
-    if (d > bound) continue;
-    if (include !== null && include[i] === 0) continue;
-    indices[size] = i;
-    distances[size++] = d;
-    if (size === indices.length) {
-      sel.size = size;
-      sel.makeRoom();
-      bound = sel.bound;
-      indices = sel.indices;
-      distances = sel.distances;
-      size = sel.size;
-    }
-  }
-  sel.size = size;
-}
-
-function scanN(codes: Uint32Array, wordsPerCode: number, start: number, end: number, queries: Uint32Array, qb: number, sel: Selection, include: Uint8Array | null): void {
-  const T = POPCOUNT16;
-  let bound = sel.bound;
-  let indices = sel.indices;
-  let distances = sel.distances;
+  const indices = sel.indices;
+  const distances = sel.distances;
   let size = sel.size;
   for (let i = start, j = start * wordsPerCode; i < end; i++, j += wordsPerCode) {
     let d = 0;
@@ -201,8 +82,6 @@ function scanN(codes: Uint32Array, wordsPerCode: number, start: number, end: num
       sel.size = size;
       sel.makeRoom();
       bound = sel.bound;
-      indices = sel.indices;
-      distances = sel.distances;
       size = sel.size;
     }
   }
@@ -234,9 +113,7 @@ export function hammingTopKMany(
     const end = Math.min(count, start + BLOCK);
     for (let q = 0; q < selections.length; q++) {
       const qb = q * wordsPerCode;
-      if (wordsPerCode === 2) scan2(codes, start, end, queries[qb], queries[qb + 1], selections[q], include);
-      else if (wordsPerCode === 1) scan1(codes, start, end, queries[qb], selections[q], include);
-      else scanN(codes, wordsPerCode, start, end, queries, qb, selections[q], include);
+      scan(codes, wordsPerCode, start, end, queries, qb, selections[q], include);
     }
   }
   return selections.map((s) => s.finish());

@@ -10,6 +10,8 @@ declare global {
       readonly exports: Record<string, unknown>;
     }
     class Memory {
+      constructor(descriptor: { initial: number; maximum?: number; shared?: boolean });
+      /** An ArrayBuffer, or a SharedArrayBuffer for a shared memory. */
       readonly buffer: ArrayBuffer;
       grow(pages: number): number;
     }
