@@ -3,13 +3,13 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { HttpStatus, type INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
 import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, rateLimitOptions, toProblem } from '@lumen/http';
-import { ProblemDto } from './app/problem-responses.js';
+import { createOpenApiDocument } from './openapi.js';
 
 const httpSeconds = new Histogram({
   name: 'lumen_http_request_duration_seconds',
@@ -127,18 +127,6 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
   // CORS stays off (no Access-Control-* headers) unless origins are configured.
   if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['content-type', API_KEY_HEADER], exposedHeaders: ['x-request-id', 'retry-after'] });
 
-  const document = SwaggerModule.createDocument(
-    app as unknown as INestApplication,
-    new DocumentBuilder()
-      .setTitle('Lumen')
-      .setDescription(
-        'Inference platform: cascaded CT organ segmentation, deep-hashing image search, Hyper-SAGNN hyperedge prediction. ' +
-          `Authenticate with the ${API_KEY_HEADER} header. Errors are application/problem+json (RFC 9457).`,
-      )
-      .setVersion('0.1.0')
-      .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER }, 'api-key')
-      .build(),
-    { extraModels: [ProblemDto], operationIdFactory: (_controller, method) => method },
-  );
+  const document = createOpenApiDocument(app as unknown as INestApplication, config);
   SwaggerModule.setup('docs', app as unknown as INestApplication, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
 }

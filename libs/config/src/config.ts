@@ -27,6 +27,7 @@ const apiKeys = makeValidator<ApiKeyEntry[]>((input) => parseApiKeys(String(inpu
 const specs = {
   PORT: port({ default: 3000, desc: 'HTTP port of the API' }),
   HOST: str({ default: '0.0.0.0', desc: 'Interface the API listens on' }),
+  PUBLIC_URL: url({ default: undefined, desc: "URL clients reach the API at (the OpenAPI document's servers); unset: relative to where the document is served" }),
   DATABASE_URL: url({ default: undefined, desc: 'PostgreSQL URL; unset starts an embedded PostgreSQL under DATA_DIR' }),
   DATA_DIR: str({ default: './data', desc: 'Uploads, results, embedded database, generated admin key' }),
   MODELS_DIR: str({ default: './models', desc: 'ONNX model registry: <name>/<version>/{model.onnx,card.json}' }),
@@ -50,6 +51,8 @@ const specs = {
 export type LumenConfig = {
   port: number;
   host: string;
+  /** Base URL clients use (no trailing slash), or null: the OpenAPI `servers` entry is then relative ("/"). */
+  publicUrl: string | null;
   databaseUrl: string | undefined;
   dataDir: string;
   modelsDir: string;
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
   return {
     port: clean.PORT,
     host: clean.HOST,
+    publicUrl: clean.PUBLIC_URL ? clean.PUBLIC_URL.replace(/\/+$/, '') : null,
     databaseUrl: clean.DATABASE_URL || undefined,
     dataDir: path.resolve(clean.DATA_DIR),
     modelsDir: path.resolve(clean.MODELS_DIR),
