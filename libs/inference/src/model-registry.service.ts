@@ -67,6 +67,7 @@ function warmupTensor(spec: TensorSpec, card: ModelCard): ort.Tensor {
 export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ModelRegistry');
   private readonly models = new Map<string, LoadedModel>();
+  private readonly batched = new Map<string, BatchedModel>();
 
   constructor(@Inject(CONFIG) private readonly config: LumenConfig) {}
 
@@ -170,7 +171,24 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     return this.list().every((m) => m.ready);
   }
 
-  /** Runs a model; records latency per model. */
+  /**
+   * Runs a model on one request's tensors. When every input and output of the model starts with
+   * the same named axis (its card says "batch"), the request joins the model's one shared queue:
+   * concurrent requests of every route (hashing, hyperedge scoring, /v2 inference) with the same
+   * trailing shape are stacked into one run and each gets its own rows back. Other models run at once.
+   */
+  async infer(name: string, feeds: TensorMap, options?: BatchOptions): Promise<TensorMap> {
+    const model = this.models.get(name);
+    if (!model || !batchAxisOf(model.card)) return (await this.run(name, feeds)) as TensorMap;
+    let batched = this.batched.get(name);
+    if (!batched) {
+      batched = new BatchedModel(async (stacked) => (await this.run(name, stacked)) as TensorMap, this.config.inferenceBatchWaitMs);
+      this.batched.set(name, batched);
+    }
+    return batched.infer(feeds, options);
+  }
+
+  /** Runs a model at once (no batching); records latency per model. */
   async run(name: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
     const model = this.models.get(name);
     if (!model?.session || !model.ready) throw new ModelUnavailableError(`model ${name} is not loaded${model?.error ? `: ${model.error}` : ''}`);
