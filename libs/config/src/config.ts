@@ -36,6 +36,7 @@ const specs = {
   INFERENCE_THREADS: positiveInt({ default: 0, desc: 'Intra-op threads per ONNX session; 0 = min(4, CPU count)' }),
   INFERENCE_BATCH_WAIT_MS: num({ default: 2, desc: 'How long a micro-batch waits for more requests before running' }),
   UPLOAD_MAX_BYTES: byteSize({ default: 1024 ** 3, desc: 'Largest accepted upload body' }),
+  INFER_MAX_BYTES: byteSize({ default: 256 * 1024 ** 2, desc: 'Largest binary-tensor body of a /v2 inference request (held in memory)' }),
   SEGMENTATION_MAX_VOXELS: positiveInt({ default: 200_000_000, desc: 'Largest CT accepted for segmentation, in voxels' }),
   API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
   RATE_LIMIT_PER_MINUTE: positiveInt({ default: 6000, desc: 'Requests per minute per API key, counted in 10-second windows of a sixth each; 0 turns limiting off' }),
@@ -61,6 +62,7 @@ export type LumenConfig = {
   inferenceThreads: number;
   inferenceBatchWaitMs: number;
   uploadMaxBytes: number;
+  inferMaxBytes: number;
   segmentationMaxVoxels: number;
   apiKeys: ApiKeyEntry[];
   rateLimitPerMinute: number;
@@ -97,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     inferenceThreads: clean.INFERENCE_THREADS || Math.min(4, os.availableParallelism()),
     inferenceBatchWaitMs: clean.INFERENCE_BATCH_WAIT_MS,
     uploadMaxBytes: clean.UPLOAD_MAX_BYTES,
+    inferMaxBytes: clean.INFER_MAX_BYTES,
     segmentationMaxVoxels: clean.SEGMENTATION_MAX_VOXELS,
     apiKeys: clean.API_KEYS,
     rateLimitPerMinute: clean.RATE_LIMIT_PER_MINUTE,

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { Histogram } from 'prom-client';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { DomainError } from '@lumen/errors';
+import { type BatchOptions, BatchedModel, type TensorMap, batchAxisOf } from './batched-inference.js';
 import { type ModelCard, type TensorSpec, validateCard } from './model-card.js';
 
 const require = createRequire(import.meta.url);
@@ -30,10 +31,14 @@ const inferenceSeconds = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 
-export const MODEL_ERROR_CODES = ['model.not-found', 'model.unavailable'] as const;
+export const MODEL_ERROR_CODES = ['model.not-found', 'model.version-not-found', 'model.unavailable', 'model.inference-failed'] as const;
 export type ModelErrorCode = (typeof MODEL_ERROR_CODES)[number];
 
-/** A model asked for by name is not in the registry (`model.not-found`), or is not loaded. */
+/**
+ * A model asked for by name is not in the registry (`model.not-found`), not in the version asked
+ * for (`model.version-not-found`), or is not loaded; or it rejected the values of raw tensors
+ * given to it (`model.inference-failed`: an index out of range, axes its layers cannot pool).
+ */
 export class ModelError extends DomainError<ModelErrorCode> {}
 
 /** Thrown when a caller needs a model that is not in the registry or failed to load. */
