@@ -10,8 +10,12 @@ export type Schemas = components['schemas'];
 export type LumenApi = Client<paths>;
 export type Problem = Schemas['ProblemDto'];
 
-/** Multipart bodies (any Blob among the values) become FormData: files keep their names, objects travel as JSON. */
-function serializeBody(body: unknown): string | FormData {
+/**
+ * Multipart bodies (any Blob among the values) become FormData: files keep their names, objects
+ * travel as JSON. A Blob body (binary tensors) goes as it is; anything else as JSON.
+ */
+function serializeBody(body: unknown): string | FormData | Blob {
+  if (body instanceof Blob) return body;
   const values = body && typeof body === 'object' ? Object.values(body) : [];
   const isFile = (value: unknown) => value instanceof Blob || (Array.isArray(value) && value.some((v) => v instanceof Blob));
   if (!values.some(isFile)) return JSON.stringify(body);
