@@ -20,6 +20,8 @@ const NULL = ts.factory.createLiteralTypeNode(ts.factory.createNull());
 /** The types of the OpenAPI document in `specFile`, as the text of a .d.ts file. */
 export async function generateTypes(specFile = SPEC_FILE) {
   const ast = await openapiTS(pathToFileURL(specFile), {
+    // A field with a default may be left out of a request (the server fills it in).
+    defaultNonNullable: false,
     transform(schema) {
       if (schema.format === 'binary') return schema.nullable ? ts.factory.createUnionTypeNode([BLOB, NULL]) : BLOB;
       return undefined;

@@ -747,12 +747,12 @@ export interface components {
              * @description How long the job sleeps
              * @default 1000
              */
-            durationMs: number;
+            durationMs?: number;
             /**
              * @description Progress updates along the way
              * @default 10
              */
-            steps: number;
+            steps?: number;
             /** @description Fail permanently with this message at the end (tests error reporting) */
             failWith?: string;
         };
@@ -1110,7 +1110,7 @@ export interface components {
              * @description Most results returned
              * @default 10
              */
-            k: number;
+            k?: number;
             /**
              * @description Only results at most this Hamming distance away (0..bits)
              * @example 8
@@ -1141,7 +1141,7 @@ export interface components {
              * @description Most results returned
              * @default 10
              */
-            k: number;
+            k?: number;
             /**
              * @description Only results at most this Hamming distance away (0..bits)
              * @example 8
