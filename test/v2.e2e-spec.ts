@@ -338,7 +338,7 @@ describe('Open Inference Protocol batching (shared with the domain routes) and b
 
   beforeAll(async () => {
     // A long batching window so that concurrent requests surely meet; a small binary body limit.
-    api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: tempDir(), MODELS: [hyperedgeName, hashingName].join(','), INFERENCE_BATCH_WAIT_MS: '1000', INFER_MAX_BYTES: '4KiB' });
+    api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: tempDir(), MODELS: [hyperedgeName, hashingName].join(','), INFERENCE_BATCH_WAIT_MS: '1000', INFER_MAX_BYTES: '4KiB', CORS_ORIGINS: 'https://app.example.org' });
     const admin = lumenApi(api.url, KEYS.admin);
     hashModel = await ok(admin.GET('/models/{name}', { params: { path: { name: hashingName } } }));
     const hyperedge = await ok(admin.GET('/models/{name}', { params: { path: { name: hyperedgeName } } }));
@@ -384,6 +384,17 @@ describe('Open Inference Protocol batching (shared with the domain routes) and b
     ]);
     expect(scored.response.status).toBe(200);
     expect(refused.response.status).toBe(422);
+  });
+
+  it('lets a browser on a CORS origin send and read Inference-Header-Content-Length', async () => {
+    const preflight = await fetch(`${api.url}/v2/models/${hyperedgeName}/infer`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,inference-header-content-length' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('inference-header-content-length');
+    const live = await fetch(`${api.url}/v2/health/live`, { headers: { origin: 'https://app.example.org' } });
+    expect(live.headers.get('access-control-expose-headers')).toContain('inference-header-content-length');
   });
 
   it('refuses a binary body over INFER_MAX_BYTES with 413', async () => {

@@ -9,7 +9,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
 import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, rateLimitOptions, toProblem } from '@lumen/http';
-import { type JsonParser, isBinaryInferenceRequest, parseInferenceBody, registerInferenceBodyParser } from './app/v2/inference-body.js';
+import { INFERENCE_HEADER_LENGTH, type JsonParser, isBinaryInferenceRequest, parseInferenceBody, registerInferenceBodyParser } from './app/v2/inference-body.js';
 import { createOpenApiDocument } from './openapi.js';
 
 const httpSeconds = new Histogram({
@@ -133,7 +133,10 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
   await app.register(rateLimit as never, rateLimitOptions(config.rateLimitPerMinute));
   app.useGlobalPipes(createValidationPipe());
   // CORS stays off (no Access-Control-* headers) unless origins are configured.
-  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['content-type', API_KEY_HEADER], exposedHeaders: ['x-request-id', 'retry-after'] });
+  // The binary tensor extension of /v2 travels with its own header both ways.
+  if (config.corsOrigins.length) {
+    app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['content-type', API_KEY_HEADER, INFERENCE_HEADER_LENGTH], exposedHeaders: ['x-request-id', 'retry-after', INFERENCE_HEADER_LENGTH] });
+  }
 
   const document = createOpenApiDocument(app as unknown as INestApplication, config);
   SwaggerModule.setup('docs', app as unknown as INestApplication, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
