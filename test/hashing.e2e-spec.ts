@@ -2,14 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { PrismaService, applyMigrations, projectRoot } from '@lumen/database';
+import { type LumenApi, type Schemas, file, lumenApi, ok } from './support/api.js';
 import { KEYS, ROOT, type LumenProcess, client, createDatabase, servedVersion, startApi, tempDir } from './support/lumen.js';
 
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'images');
 const FILES = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.jpg')).sort();
 const MODELS = 'hash-cifar10-48bit,hash-cifar10-64bit';
 
-type Hit = { imageId: string; externalId: string | null; distance: number; metadata: Record<string, unknown> };
-type UploadResult = { index: number; fileName: string; outcome: string; id?: string; externalId?: string | null; code?: string; duplicate?: boolean; error?: { status: number; type: string; detail: string } };
+type Hit = Schemas['SearchHitDto'];
+type UploadResult = Schemas['ImageUploadResultDto'];
 
 function fixture(name: string): Buffer {
   return fs.readFileSync(path.join(FIXTURES, name));
@@ -81,6 +82,7 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
   let dataDir: string;
   let api: LumenProcess;
   let app: ReturnType<typeof client>;
+  let search: LumenApi;
   let collectionId: string;
   let uploaded: UploadResult[];
   const env = () => ({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS });
@@ -90,6 +92,7 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
     dataDir = tempDir();
     api = await startApi(env());
     app = client(api.url, KEYS.search);
+    search = lumenApi(api.url, KEYS.search);
   }, 180_000);
 
   afterAll(async () => {
@@ -117,27 +120,27 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
     const collection = await created.json();
     expect(collection).toMatchObject({ name: 'cifar fixtures', bits: 64, model: { name: 'hash-cifar10-64bit', version: servedVersion('hash-cifar10-64bit') }, count: 0, owner: 'app' });
     collectionId = collection.id;
-    const small = await (await app.post('/collections', { name: 'small', bits: 48 })).json();
+    const small = await ok(search.POST('/collections', { body: { name: 'small', bits: 48 } }), 201);
     expect(small).toMatchObject({ bits: 48, model: { name: 'hash-cifar10-48bit' } });
     await expectProblem(await app.post('/collections', { name: 'odd', bits: 32 }), 400, 'unsupported-bits');
     await expectProblem(await app.post('/collections', { bits: 48 }), 400);
-    expect((await (await app.get('/collections')).json()).items.map((c: { id: string }) => c.id)).toEqual([small.id, collectionId]);
+    expect((await ok(search.GET('/collections'))).items.map((c) => c.id)).toEqual([small.id, collectionId]);
     await expectProblem(await client(api.url, KEYS.otherSearch).get(`/collections/${collectionId}`), 404, 'collection-not-found');
-    expect((await client(api.url, KEYS.otherSearch).get('/collections').then((r) => r.json())).items).toEqual([]);
-    expect((await client(api.url, KEYS.admin).get(`/collections/${collectionId}`)).status).toBe(200);
-    expect((await client(api.url, KEYS.hypergraph).get('/collections')).status).toBe(403);
-    expect((await app.delete(`/collections/${small.id}`)).status).toBe(204);
+    expect((await ok(lumenApi(api.url, KEYS.otherSearch).GET('/collections'))).items).toEqual([]);
+    await ok(lumenApi(api.url, KEYS.admin).GET('/collections/{id}', { params: { path: { id: collectionId } } }), 200);
+    expect((await lumenApi(api.url, KEYS.hypergraph).GET('/collections')).response.status).toBe(403);
+    await ok(search.DELETE('/collections/{id}', { params: { path: { id: small.id } } }), 204);
     await expectProblem(await app.get(`/collections/${small.id}`), 404);
   });
 
   it('adds images with external ids and metadata, one result per file, duplicates by SHA-256', async () => {
-    const form = imageForm(
-      FILES.map((f) => [f, fixture(f)]),
-      { externalIds: JSON.stringify(FILES.map((f) => f.replace('.jpg', ''))), metadata: JSON.stringify(FILES.map((f) => ({ label: f.split('-')[0] }))) },
+    const body = await ok(
+      search.POST('/collections/{id}/images', {
+        params: { path: { id: collectionId } },
+        body: { images: FILES.map((f) => file(fixture(f), f)), externalIds: JSON.stringify(FILES.map((f) => f.replace('.jpg', ''))), metadata: JSON.stringify(FILES.map((f) => ({ label: f.split('-')[0] }))) },
+      }),
+      200,
     );
-    const response = await app.postForm(`/collections/${collectionId}/images`, form);
-    expect(response.status).toBe(200);
-    const body = await response.json();
     expect(body).toMatchObject({ added: FILES.length, duplicates: 0, failed: 0 });
     uploaded = body.results;
     uploaded.forEach((r, i) => {
@@ -147,9 +150,9 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
     // Codes differ between classes (CSQ pulls a class onto one centre, so same-class ties are expected).
     expect(new Set(uploaded.map((r) => r.code)).size).toBeGreaterThanOrEqual(5);
 
-    const again = await (await app.postForm(`/collections/${collectionId}/images`, imageForm([['copy.jpg', fixture(FILES[3])]]))).json();
+    const again = await ok(search.POST('/collections/{id}/images', { params: { path: { id: collectionId } }, body: { images: [file(fixture(FILES[3]), 'copy.jpg')] } }));
     expect(again).toMatchObject({ added: 0, duplicates: 1, results: [{ outcome: 'duplicate', duplicate: true, id: uploaded[3].id, code: uploaded[3].code, externalId: uploaded[3].externalId }] });
-    expect((await (await app.get(`/collections/${collectionId}`)).json()).count).toBe(FILES.length);
+    expect((await ok(search.GET('/collections/{id}', { params: { path: { id: collectionId } } }))).count).toBe(FILES.length);
   });
 
   it('hashes an image without storing it, with the same code as ingestion', async () => {
@@ -170,16 +173,14 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
       ['x.avif', await sharp(jpeg).avif().toBuffer(), false],
       ['x.gif', await sharp(jpeg).gif().toBuffer(), false],
     ] as [string, Buffer, boolean][]) {
-      const answer = await app.postForm('/hash', imageForm([[name, bytes]], {}, 'image'));
-      expect({ name, status: answer.status }).toEqual({ name, status: 200 });
-      const { code } = await answer.json();
+      const { code } = await ok(search.POST('/hash', { body: { image: file(bytes, name) } }), 200);
       expect(code).toMatch(/^[0-9a-f]{16}$/);
       if (same) expect({ name, code }).toEqual({ name, code: uploaded[5].code });
     }
     // EXIF orientation is applied: a rotated-by-metadata copy hashes like the pixels rotated for real.
     const tagged = await sharp(jpeg).png().withMetadata({ orientation: 6 }).toBuffer();
     const rotated = await sharp(jpeg).rotate(90).png().toBuffer();
-    const codeOf = async (bytes: Buffer) => (await (await app.postForm('/hash', imageForm([['r.png', bytes]], {}, 'image'))).json()).code;
+    const codeOf = async (bytes: Buffer) => (await ok(search.POST('/hash', { body: { image: file(bytes, 'r.png') } }))).code;
     expect(await codeOf(tagged)).toBe(await codeOf(rotated));
     // Alpha is flattened on white.
     const transparent = await sharp({ create: { width: 32, height: 32, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
@@ -194,34 +195,35 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
         .map((s, order) => ({ imageId: s.id, distance: hamming(s.code, stored[query].code), order }))
         .sort((a, b) => a.distance - b.distance || a.order - b.order)
         .map(({ imageId, distance }) => ({ imageId, distance }));
-      const byImage = await (await app.postForm(`/collections/${collectionId}/search`, imageForm([['q.jpg', fixture(FILES[query])]], { k: '100' }, 'image'))).json();
-      expect(byImage.results.map((h: Hit) => ({ imageId: h.imageId, distance: h.distance }))).toEqual(expected);
+      const byImage = await ok(search.POST('/collections/{id}/search', { params: { path: { id: collectionId } }, body: { image: file(fixture(FILES[query]), 'q.jpg'), k: 100 } }));
+      expect(byImage.results.map((h) => ({ imageId: h.imageId, distance: h.distance }))).toEqual(expected);
       // The query's own image is at distance 0 (after older images with the same code, if any).
-      expect(byImage.results.find((h: Hit) => h.imageId === stored[query].id)).toEqual({
+      expect(byImage.results.find((h) => h.imageId === stored[query].id)).toEqual({
         imageId: stored[query].id,
         distance: 0,
         externalId: FILES[query].replace('.jpg', ''),
         metadata: { label: FILES[query].split('-')[0] },
       });
       expect(typeof byImage.tookMs).toBe('number');
-      const byCode = await (await app.post(`/collections/${collectionId}/search`, { code: stored[query].code, k: 100 })).json();
+      const byCode = await ok(search.POST('/collections/{id}/search', { params: { path: { id: collectionId } }, body: { code: stored[query].code, k: 100 } }));
       expect(byCode.results).toEqual(byImage.results);
-      const byId = await (await app.post(`/collections/${collectionId}/search`, { imageId: stored[query].id, k: 5 })).json();
+      const byId = await ok(search.POST('/collections/{id}/search', { params: { path: { id: collectionId } }, body: { imageId: stored[query].id, k: 5 } }));
       expect(byId.results).toEqual(byImage.results.slice(0, 5));
     }
   });
 
   it('applies k, maxDistance and metadata filters', async () => {
     const code = uploaded[0].code!;
-    const all: Hit[] = (await (await app.post(`/collections/${collectionId}/search`, { code, k: 100 })).json()).results;
-    expect((await (await app.post(`/collections/${collectionId}/search`, { code })).json()).results).toEqual(all.slice(0, 10));
+    const find = async (body: Schemas['SearchRequestDto'] | Schemas['SearchFormDto']) => (await ok(search.POST('/collections/{id}/search', { params: { path: { id: collectionId } }, body }))).results;
+    const all: Hit[] = await find({ code, k: 100 });
+    expect(await find({ code })).toEqual(all.slice(0, 10));
     const radius = all[Math.floor(all.length / 2)].distance;
-    const near = (await (await app.post(`/collections/${collectionId}/search`, { code, k: 100, maxDistance: radius })).json()).results;
+    const near = await find({ code, k: 100, maxDistance: radius });
     expect(near).toEqual(all.filter((h) => h.distance <= radius));
-    const cats = (await (await app.post(`/collections/${collectionId}/search`, { code, k: 100, filter: { label: 'cat' } })).json()).results;
+    const cats = await find({ code, k: 100, filter: { label: 'cat' } });
     expect(cats).toEqual(all.filter((h) => h.metadata.label === 'cat'));
-    const form = imageForm([['q.jpg', fixture(FILES[0])]], { k: '3', filter: JSON.stringify({ label: 'ship' }) }, 'image');
-    const ships = (await (await app.postForm(`/collections/${collectionId}/search`, form)).json()).results;
+    // Multipart: the filter object travels as a JSON text field.
+    const ships = await find({ image: file(fixture(FILES[0]), 'q.jpg'), k: 3, filter: { label: 'ship' } });
     expect(ships).toEqual(all.filter((h) => h.metadata.label === 'ship').slice(0, 3));
   });
 
@@ -284,28 +286,29 @@ describe('image search (real API process, real PostgreSQL, real hashing models)'
 
   it('deletes an image: it leaves the results and the count', async () => {
     const victim = uploaded[4];
-    expect((await app.delete(`/collections/${collectionId}/images/${victim.id}`)).status).toBe(204);
+    await ok(search.DELETE('/collections/{id}/images/{imageId}', { params: { path: { id: collectionId, imageId: victim.id! } } }), 204);
     await expectProblem(await app.delete(`/collections/${collectionId}/images/${victim.id}`), 404, 'image-not-found');
-    const results: Hit[] = (await (await app.post(`/collections/${collectionId}/search`, { code: victim.code, k: 100 })).json()).results;
+    const { results } = await ok(search.POST('/collections/{id}/search', { params: { path: { id: collectionId } }, body: { code: victim.code, k: 100 } }));
     expect(results.map((h) => h.imageId)).not.toContain(victim.id);
     expect(results).toHaveLength(FILES.length - 1);
-    expect((await (await app.get(`/collections/${collectionId}`)).json()).count).toBe(FILES.length - 1);
+    expect((await ok(search.GET('/collections/{id}', { params: { path: { id: collectionId } } }))).count).toBe(FILES.length - 1);
   });
 
   it('answers identically after a restart (index rebuilt from the database)', async () => {
     const queries = [0, 6, 11, 17].map((i) => ({ code: uploaded[i].code, k: 100 }));
-    const answer = async () => Promise.all(queries.map(async (q) => (await (await app.post(`/collections/${collectionId}/search`, q)).json()).results));
+    const answer = async () => Promise.all(queries.map(async (body) => (await ok(search.POST('/collections/{id}/search', { params: { path: { id: collectionId } }, body }))).results));
     const before = await answer();
     expect(await api.stop('SIGTERM')).toBe(0);
     api = await startApi(env());
     app = client(api.url, KEYS.search);
+    search = lumenApi(api.url, KEYS.search);
     expect(await answer()).toEqual(before);
-    const byImage = await (await app.postForm(`/collections/${collectionId}/search`, imageForm([['q.jpg', fixture(FILES[6])]], { k: '100' }, 'image'))).json();
+    const byImage = await ok(search.POST('/collections/{id}/search', { params: { path: { id: collectionId } }, body: { image: file(fixture(FILES[6]), 'q.jpg'), k: 100 } }));
     expect(byImage.results).toEqual(before[1]);
   }, 180_000);
 
   it('deletes a collection with its images', async () => {
-    expect((await app.delete(`/collections/${collectionId}`)).status).toBe(204);
+    await ok(search.DELETE('/collections/{id}', { params: { path: { id: collectionId } } }), 204);
     await expectProblem(await app.post(`/collections/${collectionId}/search`, { code: uploaded[0].code }), 404, 'collection-not-found');
     await expectProblem(await app.delete(`/collections/${collectionId}`), 404);
     const prisma = new PrismaService({ url: databaseUrl, embedded: false, stop: async () => {} });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { type EvalRows, type NodeTypeSpec, averagePrecision, readEvalFile, rocAuc } from '@lumen/hypergraph';
+import { type LumenApi, lumenApi, ok, problem } from './support/api.js';
 import { API_READY_MS, KEYS, type LumenProcess, ROOT, SHARED_DATA, client, createDatabase, startApi, tempDir } from './support/lumen.js';
 
 const MODEL_DIR = path.join(ROOT, 'models', 'hypersagnn-gps', '1');
@@ -13,7 +14,6 @@ const TYPES = card.preprocessing.nodeTypes;
 
 type Node = { type: string; id: number };
 type Problem = { status: number; type: string; detail: string; errors?: { field: string; message: string }[] };
-type OutsiderResponse = { score: number; method: string; outsiderIndex: number; nodes: (Node & { probability: number; scoreWithout: number; outsiderScore: number })[] };
 
 const node = (t: number, id: number): Node => ({ type: TYPES[t].name, id });
 const user = (id: number) => node(0, id);
@@ -46,6 +46,7 @@ async function problemOf(response: Response, status: number): Promise<Problem> {
 describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', () => {
   let api: LumenProcess;
   let graph: ReturnType<typeof client>;
+  let hyper: LumenApi;
   let rows: EvalRows;
 
   beforeAll(async () => {
@@ -53,22 +54,17 @@ describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', (
     // A long batching window, so that concurrent requests surely meet in one batch.
     api = await startApi({ DATABASE_URL: await createDatabase(), DATA_DIR: tempDir(), MODELS: 'hypersagnn-gps', INFERENCE_BATCH_WAIT_MS: '100' });
     graph = client(api.url, KEYS.hypergraph);
+    hyper = lumenApi(api.url, KEYS.hypergraph);
   }, API_READY_MS + 60_000);
 
   afterAll(async () => {
     await api?.stop();
   });
 
-  const score = async (hyperedges: unknown): Promise<number[]> => {
-    const response = await graph.post('/hypergraphs/gps/score', { hyperedges });
-    expect(response.status).toBe(200);
-    return ((await response.json()) as { scores: number[] }).scores;
-  };
+  const score = async (hyperedges: Node[][]): Promise<number[]> => (await ok(hyper.POST('/hypergraphs/{name}/score', { params: { path: { name: 'gps' } }, body: { hyperedges } }), 200)).scores;
 
   it('lists the dataset with its node types, candidate sizes, model and test metrics', async () => {
-    const response = await graph.get('/hypergraphs');
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual([
+    expect(await ok(hyper.GET('/hypergraphs'), 200)).toEqual([
       {
         name: 'gps',
         model: 'hypersagnn-gps',
@@ -85,19 +81,18 @@ describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', (
         testMetrics: expect.objectContaining({ auc: card.metrics.test.auc, aupr: card.metrics.test.aupr }),
       },
     ]);
-    expect((await graph.get('/hypergraphs/gps')).status).toBe(200);
-    await problemOf(await client(api.url, KEYS.search).get('/hypergraphs'), 403);
-    await problemOf(await client(api.url).get('/hypergraphs'), 401);
+    await ok(hyper.GET('/hypergraphs/{name}', { params: { path: { name: 'gps' } } }), 200);
+    await problem(lumenApi(api.url, KEYS.search).GET('/hypergraphs'), 403);
+    await problem(lumenApi(api.url).GET('/hypergraphs'), 401);
     const spec = await (await fetch(`${api.url}/docs/openapi.json`)).json();
     expect(spec.paths['/hypergraphs/{name}/score'].post.operationId).toBe('scoreHyperedges');
     expect(spec.components.schemas.OutsiderMethod.enum).toEqual(['leave-one-out']);
   });
 
   it('pages through the node ids of a type', async () => {
-    const response = await graph.get('/hypergraphs/gps/nodes?type=location&offset=65&limit=10');
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ type: 'location', total: 70, offset: 65, limit: 10, ids: [65, 66, 67, 68, 69] });
-    const first = await (await graph.get('/hypergraphs/gps/nodes?type=activity')).json();
+    const page = (query: { type: string; offset?: number; limit?: number }) => ok(hyper.GET('/hypergraphs/{name}/nodes', { params: { path: { name: 'gps' }, query } }), 200);
+    expect(await page({ type: 'location', offset: 65, limit: 10 })).toEqual({ type: 'location', total: 70, offset: 65, limit: 10, ids: [65, 66, 67, 68, 69] });
+    const first = await page({ type: 'activity' });
     expect(first).toEqual({ type: 'activity', total: 5, offset: 0, limit: 100, ids: [0, 1, 2, 3, 4] });
     expect((await problemOf(await graph.get('/hypergraphs/gps/nodes?type=place'), 400)).detail).toContain('unknown node type "place" (gps has user, location, activity)');
     await problemOf(await graph.get('/hypergraphs/gps/nodes?type=user&limit=0'), 400);
@@ -176,13 +171,7 @@ describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', (
       cases.push({ candidate: ids.map((id, t) => node(t, id)), planted });
     }
     expect(cases.length).toBe(40);
-    const answers = await Promise.all(
-      cases.map(async ({ candidate }) => {
-        const response = await graph.post('/hypergraphs/gps/outsiders', { hyperedge: candidate });
-        expect(response.status).toBe(200);
-        return (await response.json()) as OutsiderResponse;
-      }),
-    );
+    const answers = await Promise.all(cases.map(({ candidate }) => ok(hyper.POST('/hypergraphs/{name}/outsiders', { params: { path: { name: 'gps' } }, body: { hyperedge: candidate } }), 200)));
     const [first] = answers;
     expect(first.method).toBe('leave-one-out');
     expect(first.nodes.map(({ type, id }) => ({ type, id }))).toEqual(cases[0].candidate);

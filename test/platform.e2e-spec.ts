@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { type LumenApi, type Schemas, lumenApi, ok, problem } from './support/api.js';
 import { API_READY_MS, KEYS, ROOT, type LumenProcess, client, createDatabase, startApi, tempDir, waitFor } from './support/lumen.js';
 
-type Job = { id: string; status: string; stage: string | null; stageCode: string; progress: number; attempts: number; result: { pid: number; attempt: number } | null; error: unknown; owner: string };
+type Job = Schemas['JobDto'];
 
 /** Diagnostic jobs here last at most a second; 30 s covers the queue's polling on a busy machine. */
-async function waitForJob(api: ReturnType<typeof client>, id: string, statuses: string[], timeoutMs = 30_000): Promise<Job> {
+async function waitForJob(api: LumenApi, id: string, statuses: Job['status'][], timeoutMs = 30_000): Promise<Job> {
   return waitFor(`job ${id} to reach ${statuses.join('|')}`, async () => {
-    const job = (await (await api.get(`/jobs/${id}`)).json()) as Job;
+    const job = await ok(api.GET('/jobs/{id}', { params: { path: { id } } }));
     return statuses.includes(job.status) ? job : undefined;
   }, timeoutMs);
 }
@@ -29,10 +30,8 @@ describe('platform (real API process, real PostgreSQL)', () => {
   });
 
   it('answers liveness and readiness without a key', async () => {
-    expect((await fetch(`${api.url}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${api.url}/health/ready`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'up', checks: { database: { status: 'up' } } });
+    await ok(lumenApi(api.url).GET('/health/live'), 200);
+    expect(await ok(lumenApi(api.url).GET('/health/ready'), 200)).toMatchObject({ status: 'up', checks: { database: { status: 'up' } } });
   });
 
   it('publishes an OpenAPI document listing the platform routes', async () => {
@@ -48,15 +47,11 @@ describe('platform (real API process, real PostgreSQL)', () => {
   });
 
   it('rejects missing, unknown and under-scoped keys with problem+json', async () => {
-    const missing = await fetch(`${api.url}/jobs`);
-    expect(missing.status).toBe(401);
-    expect(missing.headers.get('content-type')).toContain('application/problem+json');
-    expect(await missing.json()).toMatchObject({ status: 401, type: 'urn:lumen:problem:missing-api-key' });
-    expect((await client(api.url, 'not-a-key').get('/jobs')).status).toBe(401);
-    const forbidden = await client(api.url, KEYS.search).post('/jobs/diagnostics', { durationMs: 10 });
-    expect(forbidden.status).toBe(403);
-    expect((await forbidden.json()).detail).toContain('admin');
-    expect((await client(api.url, KEYS.search).get('/metrics')).status).toBe(403);
+    await problem(lumenApi(api.url).GET('/jobs'), 401, 'missing-api-key');
+    await problem(lumenApi(api.url, 'not-a-key').GET('/jobs'), 401, 'unknown-api-key');
+    const forbidden = await problem(lumenApi(api.url, KEYS.search).POST('/jobs/diagnostics', { body: { durationMs: 10 } }), 403, 'missing-scope');
+    expect(forbidden.detail).toContain('admin');
+    await problem(lumenApi(api.url, KEYS.search).GET('/metrics'), 403);
   });
 
   it('validates bodies and rejects unknown fields', async () => {
@@ -73,59 +68,55 @@ describe('platform (real API process, real PostgreSQL)', () => {
   });
 
   it('runs a job to success with progress, lists it and hides it from other keys', async () => {
-    const admin = client(api.url, KEYS.admin);
-    const created = await admin.post('/jobs/diagnostics', { durationMs: 600, steps: 3 });
-    expect(created.status).toBe(202);
-    const { id, stageCode } = (await created.json()) as Job;
+    const admin = lumenApi(api.url, KEYS.admin);
+    const { id, stageCode } = await ok(admin.POST('/jobs/diagnostics', { body: { durationMs: 600, steps: 3 } }), 202);
     expect(stageCode).toBe('queued');
     const running = await waitForJob(admin, id, ['running', 'succeeded']);
     if (running.status === 'running' && running.progress > 0) expect(running).toMatchObject({ stageCode: 'running', stage: expect.stringMatching(/^step \d\/3$/) });
     const done = await waitForJob(admin, id, ['succeeded', 'failed']);
     expect(done).toMatchObject({ status: 'succeeded', progress: 1, attempts: 1, owner: 'ops', stageCode: 'done', stage: 'done' });
-    const page = await (await admin.get('/jobs?kind=diagnostic&limit=1')).json();
+    const page = await ok(admin.GET('/jobs', { params: { query: { kind: 'diagnostic', limit: 1 } } }));
     expect(page.items[0].id).toBe(id);
-    expect((await client(api.url, KEYS.search).get(`/jobs/${id}`)).status).toBe(404);
-    const metrics = await (await admin.get('/metrics')).text();
+    await problem(lumenApi(api.url, KEYS.search).GET('/jobs/{id}', { params: { path: { id } } }), 404, 'job-not-found');
+    const metrics = await ok(admin.GET('/metrics', { parseAs: 'text' }));
     expect(metrics).toContain('lumen_job_duration_seconds_count{kind="diagnostic",outcome="succeeded"}');
     expect(metrics).toContain('lumen_http_request_duration_seconds');
     expect(metrics).toContain('lumen_queue_depth{kind="diagnostic"}');
   });
 
   it('paginates with a cursor', async () => {
-    const admin = client(api.url, KEYS.admin);
+    const admin = lumenApi(api.url, KEYS.admin);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(((await (await admin.post('/jobs/diagnostics', { durationMs: 0, steps: 1 })).json()) as Job).id);
-    const first = await (await admin.get('/jobs?limit=2')).json();
+    for (let i = 0; i < 3; i++) ids.push((await ok(admin.POST('/jobs/diagnostics', { body: { durationMs: 0, steps: 1 } }))).id);
+    const first = await ok(admin.GET('/jobs', { params: { query: { limit: 2 } } }));
     expect(first.items).toHaveLength(2);
-    const second = await (await admin.get(`/jobs?limit=2&cursor=${first.nextCursor}`)).json();
-    const seen = [...first.items, ...second.items].map((j: Job) => j.id);
+    const second = await ok(admin.GET('/jobs', { params: { query: { limit: 2, cursor: first.nextCursor! } } }));
+    const seen = [...first.items, ...second.items].map((j) => j.id);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.slice(0, 3)).toEqual([...ids].reverse());
   });
 
   it('cancels a running job and reports a permanent failure', async () => {
-    const admin = client(api.url, KEYS.admin);
-    const { id } = (await (await admin.post('/jobs/diagnostics', { durationMs: 20_000, steps: 100 })).json()) as Job;
+    const admin = lumenApi(api.url, KEYS.admin);
+    const { id } = await ok(admin.POST('/jobs/diagnostics', { body: { durationMs: 20_000, steps: 100 } }));
     await waitForJob(admin, id, ['running']);
-    const canceled = await admin.post(`/jobs/${id}/cancel`);
-    expect(canceled.status).toBe(200);
-    expect((await canceled.json()).status).toBe('canceled');
+    const canceled = await ok(admin.POST('/jobs/{id}/cancel', { params: { path: { id } } }), 200);
+    expect(canceled.status).toBe('canceled');
     await new Promise((r) => setTimeout(r, 600));
-    expect(((await (await admin.get(`/jobs/${id}`)).json()) as Job)).toMatchObject({ status: 'canceled', stageCode: 'canceled' });
+    expect(await ok(admin.GET('/jobs/{id}', { params: { path: { id } } }))).toMatchObject({ status: 'canceled', stageCode: 'canceled' });
 
-    const failing = (await (await admin.post('/jobs/diagnostics', { durationMs: 10, steps: 1, failWith: 'reference is on another grid' })).json()) as Job;
+    const failing = await ok(admin.POST('/jobs/diagnostics', { body: { durationMs: 10, steps: 1, failWith: 'reference is on another grid' } }));
     const failed = await waitForJob(admin, failing.id, ['failed']);
     expect(failed).toMatchObject({ attempts: 1, stageCode: 'failed' });
     expect(failed.error).toMatchObject({ message: 'reference is on another grid', retrying: false });
   });
 
   it('keeps every job record across a restart', async () => {
-    const admin = client(api.url, KEYS.admin);
-    const before = await (await admin.get('/jobs?limit=200')).json();
+    const before = await ok(lumenApi(api.url, KEYS.admin).GET('/jobs', { params: { query: { limit: 200 } } }));
     expect(await api.stop('SIGTERM')).toBe(0);
     api = await startApi({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, MODELS_DIR: path.join(dataDir, 'no-models') });
-    const after = await (await client(api.url, KEYS.admin).get('/jobs?limit=200')).json();
-    expect(after.items.map((j: Job) => [j.id, j.status])).toEqual(before.items.map((j: Job) => [j.id, j.status]));
+    const after = await ok(lumenApi(api.url, KEYS.admin).GET('/jobs', { params: { query: { limit: 200 } } }));
+    expect(after.items.map((j) => [j.id, j.status])).toEqual(before.items.map((j) => [j.id, j.status]));
   }, API_READY_MS + 60_000);
 });
 
@@ -160,7 +151,7 @@ describe('rate limits, security headers, CORS', () => {
       const statuses: number[] = [];
       let limited: Response | undefined;
       for (let i = 0; i < 15; i++) {
-        const response = await client(api.url, KEYS.admin).get('/jobs?limit=1');
+        const { response } = await lumenApi(api.url, KEYS.admin).GET('/jobs', { params: { query: { limit: 1 } } });
         statuses.push(response.status);
         if (response.status === 429) limited = response;
       }
@@ -169,7 +160,7 @@ describe('rate limits, security headers, CORS', () => {
       expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(limited!.headers.get('content-type')).toContain('application/problem+json');
       // Another key has its own bucket.
-      const other = await client(api.url, KEYS.search).get('/jobs?limit=1');
+      const { response: other } = await lumenApi(api.url, KEYS.search).GET('/jobs', { params: { query: { limit: 1 } } });
       expect(other.status).toBe(200);
       expect(other.headers.get('x-content-type-options')).toBe('nosniff');
       expect(other.headers.get('x-frame-options')).toBe('DENY');

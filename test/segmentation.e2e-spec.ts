@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
+import { type Schemas, file as part, lumenApi, ok, problem } from './support/api.js';
 import { KEYS, SHARED_DATA, client, readNifti, useSegmentationApi, waitFor } from './support/lumen.js';
 
 const CT = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm.nii.gz');
@@ -9,18 +10,8 @@ const CT_REFERENCE = path.join(SHARED_DATA, 'ct', 'abdomen_ct_3mm_reference_labe
 const DICOM_DIR = path.join(SHARED_DATA, 'ct', 'tiny_dicom_series');
 const FIXTURES = path.resolve(import.meta.dirname, 'fixtures', 'ct');
 
-type Segmentation = {
-  id: string;
-  status: string;
-  stage: string | null;
-  stageCode: string;
-  geometry: { size: number[]; spacing: number[]; origin: number[]; direction: number[] };
-  results: Record<string, { label: number; voxels: number; volumeMl: number; meanHu: number | null; touchesBorder: boolean }> | null;
-  dice: Record<string, number | null> | null;
-  stage2: { tiles: number; tilesTotal: number; voxelFraction: number } | null;
-  timingsMs: Record<string, number> | null;
-  error: { message: string } | null;
-};
+type Segmentation = Schemas['SegmentationDto'];
+type Upload = Schemas['SegmentationUploadDto'];
 
 function form(files: Record<string, { bytes: Uint8Array; name: string }>, fields: Record<string, string> = {}): FormData {
   const body = new FormData();
@@ -30,6 +21,8 @@ function form(files: Record<string, { bytes: Uint8Array; name: string }>, fields
 }
 
 const file = (p: string, name = path.basename(p)) => ({ bytes: new Uint8Array(fs.readFileSync(p)), name });
+/** A file on disk as a part of a typed multipart body. */
+const upload = (p: string) => part(new Uint8Array(fs.readFileSync(p)), path.basename(p));
 
 /** A little NRRD written by hand: lets tests make 2D, 4D and inconsistent volumes. */
 function nrrd(sizes: number[], dataBytes: number, type = 'short'): { bytes: Uint8Array; name: string } {
@@ -44,10 +37,12 @@ const SEGMENTATION_TEST_MS = SEGMENTATION_MS + 60_000;
 describe('segmentation (real CT, real models, real PostgreSQL)', () => {
   const served = useSegmentationApi();
   const lab = () => client(served.api().url, KEYS.segment);
+  const segment = () => lumenApi(served.api().url, KEYS.segment);
+  const create = (body: Upload) => ok(segment().POST('/segmentations', { body }), 202);
 
   async function finished(id: string, timeoutMs = SEGMENTATION_MS): Promise<Segmentation> {
     return waitFor(`segmentation ${id}`, async () => {
-      const s = (await (await lab().get(`/segmentations/${id}`)).json()) as Segmentation;
+      const s = await ok(segment().GET('/segmentations/{id}', { params: { path: { id } } }));
       return ['succeeded', 'failed', 'canceled'].includes(s.status) ? s : undefined;
     }, timeoutMs, 500);
   }
@@ -59,10 +54,8 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
   }
 
   it('segments the real CT: labels on the input grid, statistics, Dice against the reference, preview', async () => {
-    const response = await lab().postForm('/segmentations', form({ image: file(CT), reference: file(CT_REFERENCE) }, { referenceLabels: '{"liver":5,"spleen":1,"pancreas":7}' }));
-    expect(response.status).toBe(202);
-    const created = (await response.json()) as Segmentation;
-    expect(created.geometry.size).toEqual([122, 101, 30]);
+    const created = await create({ image: [upload(CT)], reference: upload(CT_REFERENCE), referenceLabels: '{"liver":5,"spleen":1,"pancreas":7}' });
+    expect(created.geometry!.size).toEqual([122, 101, 30]);
     expect(created.stageCode).toBe('queued');
     const done = await finished(created.id);
     expect(done.error).toBeNull();
@@ -75,10 +68,10 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     expect(done.stage2!.tiles).toBeGreaterThan(0);
     expect(done.stage2!.tiles).toBeLessThanOrEqual(done.stage2!.tilesTotal);
 
-    const labels = await lab().get(`/segmentations/${created.id}/labels`);
-    expect(labels.status).toBe(200);
-    expect(labels.headers.get('content-type')).toBe('application/gzip');
-    const header = readNifti(Buffer.from(await labels.arrayBuffer()));
+    const labels = await segment().GET('/segmentations/{id}/labels', { params: { path: { id: created.id } }, parseAs: 'arrayBuffer' });
+    expect(labels.response.status).toBe(200);
+    expect(labels.response.headers.get('content-type')).toBe('application/gzip');
+    const header = readNifti(Buffer.from(labels.data!));
     expect(header.dims).toEqual([122, 101, 30]);
     expect(header.datatype).toBe(2); // uint8
     const input = readNifti(fs.readFileSync(CT));
@@ -86,9 +79,9 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
     // Same sform (srow_x/y/z at bytes 280..327): same origin and direction cosines.
     expect(header.raw.subarray(280, 328).equals(input.raw.subarray(280, 328))).toBe(true);
 
-    const preview = await lab().get(`/segmentations/${created.id}/preview`);
-    expect(preview.headers.get('content-type')).toBe('image/png');
-    const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
+    const preview = await segment().GET('/segmentations/{id}/preview', { params: { path: { id: created.id } }, parseAs: 'arrayBuffer' });
+    expect(preview.response.headers.get('content-type')).toBe('image/png');
+    const meta = await sharp(Buffer.from(preview.data!)).metadata();
     expect(meta.format).toBe('png');
     expect(meta.width).toBeGreaterThan(200);
     expectNoLeftovers();
@@ -97,10 +90,11 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
   it("reproduces the cards' real-CT Dice per organ for stage 1 alone and the cascade, and the cascade is at least as good on every organ", async () => {
     // The card figures come from training/ct/evaluate_word.py (the Python reference of this
     // pipeline); inference is deterministic, so the API must land within 0.005 of them.
-    const cardOf = async (name: string) => (await (await lab().get(`/models/${name}`)).json()) as { version: string; card: { metrics: { realCT: { stage1Dice: Record<string, number>; cascadeDice: Record<string, number> } } } };
-    const { realCT } = (await cardOf('ct-organs-fine')).card.metrics;
-    const submit = async (fields: Record<string, string>) => {
-      const created = (await (await lab().postForm('/segmentations', form({ image: file(CT), reference: file(CT_REFERENCE) }, { referenceLabels: '{"liver":5,"spleen":1,"pancreas":7}', ...fields }))).json()) as Segmentation;
+    type Card = { metrics: { realCT: { stage1Dice: Record<string, number>; cascadeDice: Record<string, number> } } };
+    const cardOf = async (name: string) => (await ok(segment().GET('/models/{name}', { params: { path: { name } } }))).card as unknown as Card;
+    const { realCT } = (await cardOf('ct-organs-fine')).metrics;
+    const submit = async (fields: Partial<Upload>) => {
+      const created = await create({ image: [upload(CT)], reference: upload(CT_REFERENCE), referenceLabels: '{"liver":5,"spleen":1,"pancreas":7}', ...fields });
       return finished(created.id);
     };
     const [stage1, cascade] = [await submit({ fast: 'true' }), await submit({})];
@@ -114,18 +108,18 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
   }, 2 * SEGMENTATION_TEST_MS);
 
   it('keeps a non-trivially oriented (PSR) phantom on its grid and finds its organs', async () => {
-    const created = (await (await lab().postForm('/segmentations', form({ image: file(path.join(FIXTURES, 'phantom_psr.nii.gz')), reference: file(path.join(FIXTURES, 'phantom_psr_labels.nii.gz')) }))).json()) as Segmentation;
+    const created = await create({ image: [upload(path.join(FIXTURES, 'phantom_psr.nii.gz'))], reference: upload(path.join(FIXTURES, 'phantom_psr_labels.nii.gz')) });
     const done = await finished(created.id);
     expect(done.status).toBe('succeeded');
-    expect(done.geometry.size).toEqual([80, 35, 91]);
-    const labels = readNifti(Buffer.from(await (await lab().get(`/segmentations/${created.id}/labels`)).arrayBuffer()));
+    expect(done.geometry!.size).toEqual([80, 35, 91]);
+    const labels = readNifti(Buffer.from((await segment().GET('/segmentations/{id}/labels', { params: { path: { id: created.id } }, parseAs: 'arrayBuffer' })).data!));
     expect(labels.dims).toEqual([80, 35, 91]);
     // Wrong orientation handling would put the organs elsewhere: Dice would collapse.
     expect(done.dice!.liver).toBeGreaterThan(0.7);
   }, SEGMENTATION_TEST_MS);
 
   it('runs stage 1 only when fast, for the chosen organs', async () => {
-    const created = (await (await lab().postForm('/segmentations', form({ image: file(path.join(FIXTURES, 'phantom_ras.nii.gz')) }, { fast: 'true', organs: 'liver,spleen' }))).json()) as Segmentation;
+    const created = await create({ image: [upload(path.join(FIXTURES, 'phantom_ras.nii.gz'))], fast: 'true', organs: 'liver,spleen' });
     const done = await finished(created.id);
     expect(done.status).toBe('succeeded');
     expect(done.stage2).toBeNull();
@@ -134,19 +128,14 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
 
   it('reads a DICOM series zip with its real slice geometry, and refuses unevenly spaced slices', async () => {
     const files = fs.readdirSync(DICOM_DIR).sort();
-    const zip = (names: string[]) => ({ bytes: zipSync(Object.fromEntries(names.map((n) => [`series/${n}`, new Uint8Array(fs.readFileSync(path.join(DICOM_DIR, n)))]))), name: 'series.zip' });
-    const uneven = await lab().postForm('/segmentations', form({ image: zip(files) }));
-    expect(uneven.status).toBe(422);
-    const problem = await uneven.json();
-    expect(problem.type).toBe('urn:lumen:problem:uneven-slice-spacing');
-    expect(problem.slicePositionsMm).toEqual([-99.48, 103.02, 104.27, 105.52]);
+    const zip = (names: string[]) => part(zipSync(Object.fromEntries(names.map((n) => [`series/${n}`, new Uint8Array(fs.readFileSync(path.join(DICOM_DIR, n)))]))), 'series.zip');
+    const uneven = await problem(segment().POST('/segmentations', { body: { image: [zip(files)] } }), 422, 'uneven-slice-spacing');
+    expect(uneven.slicePositionsMm).toEqual([-99.48, 103.02, 104.27, 105.52]);
 
-    const even = await lab().postForm('/segmentations', form({ image: zip(files.slice(1)) }));
-    expect(even.status).toBe(202);
-    const created = (await even.json()) as Segmentation;
-    expect(created.geometry.size).toEqual([16, 16, 3]);
-    expect(created.geometry.spacing[2]).toBeCloseTo(1.25, 2);
-    expect(created.geometry.origin[2]).toBeCloseTo(103.02, 2);
+    const created = await create({ image: [zip(files.slice(1))] });
+    expect(created.geometry!.size).toEqual([16, 16, 3]);
+    expect(created.geometry!.spacing[2]).toBeCloseTo(1.25, 2);
+    expect(created.geometry!.origin[2]).toBeCloseTo(103.02, 2);
     expect((await finished(created.id)).status).toBe('succeeded');
   }, SEGMENTATION_TEST_MS);
 
@@ -160,20 +149,15 @@ describe('segmentation (real CT, real models, real PostgreSQL)', () => {
       entries[`a/${n}`] = new Uint8Array(bytes);
       entries[`b/${n}`] = new Uint8Array(Buffer.from(bytes.toString('latin1').split(original).join(other), 'latin1'));
     }
-    const zip = { bytes: zipSync(entries), name: 'two-series.zip' };
-    const response = await lab().postForm('/segmentations', form({ image: zip }));
-    expect(response.status).toBe(422);
-    const problem = await response.json();
-    expect(problem.type).toBe('urn:lumen:problem:multiple-series');
-    expect(problem.series.map((s: { seriesUid: string }) => s.seriesUid).sort()).toEqual([original, other]);
-    const chosen = await lab().postForm('/segmentations', form({ image: zip }, { seriesUid: other }));
-    expect(chosen.status).toBe(202);
+    const zip = () => part(zipSync(entries), 'two-series.zip');
+    const several = await problem(segment().POST('/segmentations', { body: { image: [zip()] } }), 422, 'multiple-series');
+    expect((several.series as { seriesUid: string }[]).map((s) => s.seriesUid).sort()).toEqual([original, other]);
+    const { id } = await create({ image: [zip()], seriesUid: other });
     expectNoLeftovers();
     // Deleting removes the record and every file of the job, even while it runs.
-    const { id } = (await chosen.json()) as Segmentation;
     expect(fs.existsSync(path.join(served.dataDir(), 'segmentations', id))).toBe(true);
-    expect((await lab().delete(`/segmentations/${id}`)).status).toBe(204);
-    expect((await lab().get(`/segmentations/${id}`)).status).toBe(404);
+    await ok(segment().DELETE('/segmentations/{id}', { params: { path: { id } } }), 204);
+    await problem(segment().GET('/segmentations/{id}', { params: { path: { id } } }), 404);
     expect(fs.existsSync(path.join(served.dataDir(), 'segmentations', id))).toBe(false);
   });
 

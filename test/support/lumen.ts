@@ -18,8 +18,9 @@ export const KEYS = {
   segment: 'lab-secret-0003',
   hypergraph: 'graph-secret-04',
   otherSearch: 'other-secret-05',
+  infer: 'infer-secret-06',
 };
-export const API_KEYS = `ops:${KEYS.admin}:admin,app:${KEYS.search}:search,lab:${KEYS.segment}:segment+search,graph:${KEYS.hypergraph}:hypergraph,other:${KEYS.otherSearch}:search+segment`;
+export const API_KEYS = `ops:${KEYS.admin}:admin,app:${KEYS.search}:search,lab:${KEYS.segment}:segment+search,graph:${KEYS.hypergraph}:hypergraph,other:${KEYS.otherSearch}:search+segment,tensors:${KEYS.infer}:infer`;
 
 /** A fresh, empty database on the test server (see test/global-setup.mjs). */
 export async function createDatabase(): Promise<string> {

@@ -13,6 +13,7 @@ import { JobsApiModule } from './app/jobs/jobs.module.js';
 import { MetricsController } from './app/metrics/metrics.controller.js';
 import { ModelsController } from './app/models/models.controller.js';
 import { SegmentationsApiModule } from './app/segmentations/segmentations.module.js';
+import { OpenInferenceApiModule } from './app/v2/v2.module.js';
 import { WebModule } from './app/web/web.module.js';
 
 @Module({})
@@ -20,7 +21,7 @@ export class AppModule {
   static forRoot(config: LumenConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [loggingModule(logger), ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, CollectionsApiModule, SegmentationsApiModule, WebModule, HealthModule],
+      imports: [loggingModule(logger), ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, CollectionsApiModule, SegmentationsApiModule, OpenInferenceApiModule, WebModule, HealthModule],
       controllers: [ModelsController, MetricsController],
     };
   }

@@ -3,13 +3,14 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { HttpStatus, type INestApplication, Logger } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
 import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, rateLimitOptions, toProblem } from '@lumen/http';
-import { ProblemDto } from './app/problem-responses.js';
+import { INFERENCE_HEADER_LENGTH, type JsonParser, isBinaryInferenceRequest, parseInferenceBody, registerInferenceBodyParser } from './app/v2/inference-body.js';
+import { createOpenApiDocument } from './openapi.js';
 
 const httpSeconds = new Histogram({
   name: 'lumen_http_request_duration_seconds',
@@ -96,15 +97,22 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
   // JSON is parsed as Fastify does by default (prototype poisoning refused), after a cheap scan
   // for nesting depth: thousands of nested arrays would overflow the stack of the recursive
   // transform and validation steps that follow and surface as a 500.
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  app.useBodyParser('application/json', { bodyLimit: JSON_BODY_LIMIT }, (request, body, done) => {
+  const defaultJson = fastify.getDefaultJsonParser('error', 'error');
+  const parseJson: JsonParser = (request, body, done) => {
     const depth = jsonNestingDepth(body);
     if (depth > MAX_JSON_DEPTH) {
       done(new ProblemException(HttpStatus.BAD_REQUEST, 'json-too-deep', `The JSON body nests ${depth} levels deep; at most ${MAX_JSON_DEPTH} are accepted`), undefined);
       return;
     }
-    parseJson(request as FastifyRequest, body.toString('utf8'), done);
+    defaultJson(request, body.toString('utf8'), done);
+  };
+  app.useBodyParser('application/json', { bodyLimit: JSON_BODY_LIMIT }, (request, body, done) => {
+    // An Open Inference Protocol body may carry binary tensors after its JSON header, even when labelled JSON.
+    if (isBinaryInferenceRequest(request as FastifyRequest)) parseInferenceBody(request as FastifyRequest, body, parseJson, done);
+    else parseJson(request as FastifyRequest, body, done);
   });
+  // Binary tensor bodies of the /v2 infer routes (application/octet-stream, or no Content-Type as Triton's clients send).
+  registerInferenceBodyParser(fastify, config.inferMaxBytes, parseJson);
   // Errors Fastify raises itself (body parsing, limits) before Nest sees the request: each route
   // gets this handler as its own. Nest installs an instance-wide handler at init, after its routes
   // exist, so that one never reaches them; a second instance-wide handler set here would only be
@@ -125,20 +133,11 @@ export async function configureHttp(app: NestFastifyApplication, config: LumenCo
   await app.register(rateLimit as never, rateLimitOptions(config.rateLimitPerMinute));
   app.useGlobalPipes(createValidationPipe());
   // CORS stays off (no Access-Control-* headers) unless origins are configured.
-  if (config.corsOrigins.length) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['content-type', API_KEY_HEADER], exposedHeaders: ['x-request-id', 'retry-after'] });
+  // The binary tensor extension of /v2 travels with its own header both ways.
+  if (config.corsOrigins.length) {
+    app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['content-type', API_KEY_HEADER, INFERENCE_HEADER_LENGTH], exposedHeaders: ['x-request-id', 'retry-after', INFERENCE_HEADER_LENGTH] });
+  }
 
-  const document = SwaggerModule.createDocument(
-    app as unknown as INestApplication,
-    new DocumentBuilder()
-      .setTitle('Lumen')
-      .setDescription(
-        'Inference platform: cascaded CT organ segmentation, deep-hashing image search, Hyper-SAGNN hyperedge prediction. ' +
-          `Authenticate with the ${API_KEY_HEADER} header. Errors are application/problem+json (RFC 9457).`,
-      )
-      .setVersion('0.1.0')
-      .addApiKey({ type: 'apiKey', in: 'header', name: API_KEY_HEADER }, 'api-key')
-      .build(),
-    { extraModels: [ProblemDto], operationIdFactory: (_controller, method) => method },
-  );
+  const document = createOpenApiDocument(app as unknown as INestApplication, config);
   SwaggerModule.setup('docs', app as unknown as INestApplication, document, { jsonDocumentUrl: 'docs/openapi.json', yamlDocumentUrl: 'docs/openapi.yaml' });
 }

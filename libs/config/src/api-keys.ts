@@ -4,6 +4,8 @@ export enum Scope {
   Segment = 'segment',
   Search = 'search',
   Hypergraph = 'hypergraph',
+  /** The Open Inference Protocol (KServe v2, /v2/*): raw tensors in and out of any served model. */
+  Infer = 'infer',
   Admin = 'admin',
 }
 

@@ -27,6 +27,7 @@ const apiKeys = makeValidator<ApiKeyEntry[]>((input) => parseApiKeys(String(inpu
 const specs = {
   PORT: port({ default: 3000, desc: 'HTTP port of the API' }),
   HOST: str({ default: '0.0.0.0', desc: 'Interface the API listens on' }),
+  PUBLIC_URL: url({ default: undefined, desc: "URL clients reach the API at (the OpenAPI document's servers); unset: relative to where the document is served" }),
   DATABASE_URL: url({ default: undefined, desc: 'PostgreSQL URL; unset starts an embedded PostgreSQL under DATA_DIR' }),
   DATA_DIR: str({ default: './data', desc: 'Uploads, results, embedded database, generated admin key' }),
   MODELS_DIR: str({ default: './models', desc: 'ONNX model registry: <name>/<version>/{model.onnx,card.json}' }),
@@ -35,6 +36,7 @@ const specs = {
   INFERENCE_THREADS: positiveInt({ default: 0, desc: 'Intra-op threads per ONNX session; 0 = min(4, CPU count)' }),
   INFERENCE_BATCH_WAIT_MS: num({ default: 2, desc: 'How long a micro-batch waits for more requests before running' }),
   UPLOAD_MAX_BYTES: byteSize({ default: 1024 ** 3, desc: 'Largest accepted upload body' }),
+  INFER_MAX_BYTES: byteSize({ default: 256 * 1024 ** 2, desc: 'Largest binary-tensor body of a /v2 inference request (held in memory)' }),
   SEGMENTATION_MAX_VOXELS: positiveInt({ default: 200_000_000, desc: 'Largest CT accepted for segmentation, in voxels' }),
   API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
   RATE_LIMIT_PER_MINUTE: positiveInt({ default: 6000, desc: 'Requests per minute per API key, counted in 10-second windows of a sixth each; 0 turns limiting off' }),
@@ -50,6 +52,8 @@ const specs = {
 export type LumenConfig = {
   port: number;
   host: string;
+  /** Base URL clients use (no trailing slash), or null: the OpenAPI `servers` entry is then relative ("/"). */
+  publicUrl: string | null;
   databaseUrl: string | undefined;
   dataDir: string;
   modelsDir: string;
@@ -58,6 +62,7 @@ export type LumenConfig = {
   inferenceThreads: number;
   inferenceBatchWaitMs: number;
   uploadMaxBytes: number;
+  inferMaxBytes: number;
   segmentationMaxVoxels: number;
   apiKeys: ApiKeyEntry[];
   rateLimitPerMinute: number;
@@ -85,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
   return {
     port: clean.PORT,
     host: clean.HOST,
+    publicUrl: clean.PUBLIC_URL ? clean.PUBLIC_URL.replace(/\/+$/, '') : null,
     databaseUrl: clean.DATABASE_URL || undefined,
     dataDir: path.resolve(clean.DATA_DIR),
     modelsDir: path.resolve(clean.MODELS_DIR),
@@ -93,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     inferenceThreads: clean.INFERENCE_THREADS || Math.min(4, os.availableParallelism()),
     inferenceBatchWaitMs: clean.INFERENCE_BATCH_WAIT_MS,
     uploadMaxBytes: clean.UPLOAD_MAX_BYTES,
+    inferMaxBytes: clean.INFER_MAX_BYTES,
     segmentationMaxVoxels: clean.SEGMENTATION_MAX_VOXELS,
     apiKeys: clean.API_KEYS,
     rateLimitPerMinute: clean.RATE_LIMIT_PER_MINUTE,

@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CONFIG, type LumenConfig } from '@lumen/config';
+import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '@lumen/errors';
-import { type LoadedModel, MicroBatcher, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
+import { type LoadedModel, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
 import { type ImagePreprocessing, ImageRejectedError, imageToTensor, readPreprocessing } from './image-preprocessing.js';
 import { codeBytes, packSigns } from './kernels/codes.js';
 
@@ -11,7 +10,7 @@ export const HASHING_TASK = 'image-hashing';
 /** Largest single image accepted (a 40 MP JPEG is far smaller); UPLOAD_MAX_BYTES can lower it. */
 export const IMAGE_MAX_BYTES = 64 * 1024 * 1024;
 
-/** Largest batch sent to ONNX Runtime at once (bigger batches gain little on CPU). */
+/** Most images per ONNX Runtime run (bigger batches gain little on CPU). */
 export const HASH_BATCH_MAX = 64;
 
 /** An uploaded image on disk: where it is, and the form field and name it came with. */
@@ -37,19 +36,16 @@ export class HashingModelError extends DomainError<HashingErrorCode> {}
 
 /**
  * Turns images into packed binary codes with the registry's `image-hashing` models. Concurrent
- * requests are gathered into one ONNX Runtime call per model (MicroBatcher), so many small
- * uploads cost about as much as one batch.
+ * images are gathered into one ONNX Runtime call per model by the registry's shared batching
+ * (ModelRegistry.infer, the same queue /v2 inference requests join), so many small uploads cost
+ * about as much as one batch.
  */
 @Injectable()
 export class ImageHasher {
   private readonly logger = new Logger('ImageHasher');
-  private readonly batchers = new Map<string, MicroBatcher<Float32Array, Uint8Array>>();
   private described: Map<string, HashingModel> | null = null;
 
-  constructor(
-    private readonly registry: ModelRegistry,
-    @Inject(CONFIG) private readonly config: LumenConfig,
-  ) {}
+  constructor(private readonly registry: ModelRegistry) {}
 
   /** Every loaded hashing model whose card is usable, by name. */
   private all(): Map<string, HashingModel> {
@@ -101,13 +97,14 @@ export class ImageHasher {
   }
 
   /** Packed code of one preprocessed image; batched with concurrent calls for the same model. */
-  encode(model: HashingModel, tensor: Float32Array): Promise<Uint8Array> {
-    let batcher = this.batchers.get(model.name);
-    if (!batcher) {
-      batcher = new MicroBatcher({ maxBatch: HASH_BATCH_MAX, maxWaitMs: this.config.inferenceBatchWaitMs, run: (tensors) => this.runBatch(model, tensors) });
-      this.batchers.set(model.name, batcher);
+  async encode(model: HashingModel, tensor: Float32Array): Promise<Uint8Array> {
+    const { width, height } = model.preprocessing;
+    const outputs = await this.registry.infer(model.name, { [model.input]: new Tensor('float32', tensor, [1, 3, height, width]) }, { maxRows: HASH_BATCH_MAX });
+    const output = outputs[model.output];
+    if (!output || output.dims.length !== 2 || output.dims[0] !== 1 || output.dims[1] !== model.bits) {
+      throw new Error(`model ${model.name} returned ${output ? `shape [${output.dims.join(',')}]` : 'no output'}; expected [1,${model.bits}]`);
     }
-    return batcher.submit(tensor);
+    return packSigns(output.data as Float32Array, 0, model.bits, new Uint8Array(codeBytes(model.bits)));
   }
 
   /** Decode + encode. */
@@ -129,19 +126,6 @@ export class ImageHasher {
     return this.encode(model, await this.preprocessFile(model, file));
   }
 
-  private async runBatch(model: HashingModel, tensors: Float32Array[]): Promise<Uint8Array[]> {
-    const { width, height } = model.preprocessing;
-    const per = 3 * width * height;
-    const input = new Float32Array(tensors.length * per);
-    tensors.forEach((t, i) => input.set(t, i * per));
-    const outputs = await this.registry.run(model.name, { [model.input]: new Tensor('float32', input, [tensors.length, 3, height, width]) });
-    const output = outputs[model.output];
-    if (!output || output.dims.length !== 2 || output.dims[0] !== tensors.length || output.dims[1] !== model.bits) {
-      throw new Error(`model ${model.name} returned ${output ? `shape [${output.dims.join(',')}]` : 'no output'}; expected [${tensors.length},${model.bits}]`);
-    }
-    const values = output.data as Float32Array;
-    return tensors.map((_, i) => packSigns(values, i * model.bits, model.bits, new Uint8Array(codeBytes(model.bits))));
-  }
 }
 
 /** Reads what serving needs from a hashing model's card; throws naming the first problem. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type CanActivate, type ExecutionContext, HttpStatus, Inject, Injectable, Logger, SetMetadata, applyDecorators, createParamDecorator } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { ApiSecurity } from '@nestjs/swagger';
+import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiKeyEntry, CONFIG, type LumenConfig, Scope, hashSecret } from '@lumen/config';
 import { ProblemException } from './problem.js';
@@ -12,15 +12,24 @@ import { keyRateLimit } from './rate-limit.js';
 export const API_KEY_HEADER = 'x-api-key';
 const PUBLIC = 'lumen:public';
 const SCOPE = 'lumen:scope';
+/** @nestjs/swagger's metadata key for an operation's security requirements (DECORATORS.API_SECURITY). */
+const SWAGGER_SECURITY = 'swagger/apiSecurity';
 
 /** The caller, attached to the request by the guard. */
 export type Principal = { name: string; scopes: Scope[]; admin: boolean };
 
-/** No key needed (health, docs). */
-export const Public = () => SetMetadata(PUBLIC, true);
+/**
+ * No key needed (health probes). On a controller class, the OpenAPI document then gives its
+ * operations `security: []` (no key) instead of the document-wide API-key requirement; Swagger
+ * drops an empty list set on a single method, so mark whole controllers.
+ */
+export const Public = () => applyDecorators(SetMetadata(PUBLIC, true), SetMetadata(SWAGGER_SECURITY, []));
 
-/** The route needs a key holding this scope (admin keys hold every scope). */
-export const RequireScope = (scope: Scope) => applyDecorators(SetMetadata(SCOPE, scope), ApiSecurity('api-key'));
+/**
+ * The route needs a key holding this scope (admin keys hold every scope). The OpenAPI document
+ * names it per operation as `x-required-scope` (routes without one take any key).
+ */
+export const RequireScope = (scope: Scope) => applyDecorators(SetMetadata(SCOPE, scope), ApiExtension('x-required-scope', scope));
 
 /** The authenticated caller of this request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext): Principal => {

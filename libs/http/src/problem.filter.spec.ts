@@ -3,7 +3,7 @@ import { COLLECTION_ERROR_CODES, CollectionError } from '@lumen/collections';
 import { DomainError } from '@lumen/errors';
 import { HASHING_ERROR_CODES, HashingModelError, IMAGE_ERROR_CODES, ImageRejectedError } from '@lumen/hashing';
 import { HYPERGRAPH_ERROR_CODES } from '@lumen/hypergraph';
-import { MODEL_ERROR_CODES } from '@lumen/inference';
+import { MODEL_ERROR_CODES, ModelError } from '@lumen/inference';
 import { JOB_ERROR_CODES } from '@lumen/jobs';
 import { SEGMENTATION_ERROR_CODES } from '@lumen/segmentation';
 import { VOLUME_ERROR_CODES, VolumeError } from '@lumen/volumes';
@@ -117,5 +117,15 @@ describe('toProblem: domain errors', () => {
         requestId: 'req-1',
       });
     }
+  });
+});
+
+describe('problems of the Open Inference Protocol', () => {
+  it('carry the protocol error member under /v2 only', () => {
+    const error = new ModelError('model.not-found', 'No model named "x"');
+    expect(toProblem(error, { url: '/v2/models/x/infer', id: 'r1' })).toMatchObject({ status: 404, detail: 'No model named "x"', error: 'No model named "x"' });
+    expect(toProblem(error, { url: '/v2', id: 'r1' })).toHaveProperty('error');
+    expect(toProblem(error, { url: '/models/x', id: 'r1' })).not.toHaveProperty('error');
+    expect(toProblem(error, { url: '/v2x', id: 'r1' })).not.toHaveProperty('error');
   });
 });

@@ -86,7 +86,9 @@ export const DOMAIN_PROBLEMS: Readonly<Record<DomainErrorCode, DomainProblem>> =
   'collection.model-version-changed': { status: CONFLICT, type: 'model-version-changed' },
   'collection.concurrent-delete': { status: CONFLICT, type: 'concurrent-delete' },
   'model.not-found': { status: NOT_FOUND, type: 'model-not-found' },
+  'model.version-not-found': { status: NOT_FOUND, type: 'model-version-not-found' },
   'model.unavailable': { status: SERVICE_UNAVAILABLE, type: 'model-unavailable' },
+  'model.inference-failed': { status: UNPROCESSABLE_ENTITY, type: 'inference-failed' },
   'hypergraph.not-found': { status: NOT_FOUND, type: 'hypergraph-not-found' },
   'hypergraph.unknown-node-type': { status: BAD_REQUEST, type: 'unknown-node-type' },
   'hypergraph.outsiders-unsupported': { status: UNPROCESSABLE_ENTITY, type: 'outsiders-unsupported' },
@@ -152,8 +154,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** Turns any error into problem+json; unexpected ones become a 500 that reveals nothing internal. */
+/** Paths of the Open Inference Protocol (KServe v2), whose clients read an error's message from `error`. */
+const OPEN_INFERENCE_PATH = /^\/v2(?:[/?]|$)/;
+
+/**
+ * Turns any error into problem+json; unexpected ones become a 500 that reveals nothing internal.
+ * Under /v2 the problem also carries the protocol's own error member, `error` (the detail), so
+ * KServe and Triton clients show the reason: an RFC 9457 extension member, ignored by others.
+ */
 export function toProblem(error: unknown, request: { url: string; id: string }): ProblemDetails {
+  const problem = describeError(error, request);
+  return OPEN_INFERENCE_PATH.test(request.url) ? { ...problem, error: problem.detail } : problem;
+}
+
+function describeError(error: unknown, request: { url: string; id: string }): ProblemDetails {
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const body = error.getResponse();

@@ -1,11 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { CONFIG, type LumenConfig } from '@lumen/config';
-import { type LoadedModel, MicroBatcher, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type LoadedModel, ModelRegistry, ModelUnavailableError, Tensor } from '@lumen/inference';
 import { HypergraphError } from './hypergraph-error.js';
 import { HYPEREDGE_TASK, type HypergraphSpec, hypergraphSpecFromCard } from './hypergraph-spec.js';
 import { packCandidates, rowValues } from './kernels/pack-candidates.js';
 
-/** Most candidates one request may send, and the largest batch one inference runs. */
+/** Most candidates one request may send: as many rows as one shared batched run takes (BATCH_MAX_ROWS), so a request is never split. */
 export const MAX_CANDIDATES_PER_REQUEST = 4096;
 
 /** The model's answer for one candidate. */
@@ -21,19 +20,16 @@ export type HypergraphDataset = HypergraphSpec & { loaded: LoadedModel };
 
 /**
  * Hyper-SAGNN datasets (every registry model of task "hyperedge-prediction") and their
- * scoring. Candidates of concurrent requests are gathered per dataset into one inference of
- * up to MAX_CANDIDATES_PER_REQUEST rows, padded to the batch's longest candidate.
+ * scoring. A request's candidates are padded to its longest one; concurrent requests of the
+ * same padded size are stacked into one inference by the registry's shared batching
+ * (ModelRegistry.infer, the same queue /v2 inference requests join).
  */
 @Injectable()
 export class HypergraphService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Hypergraphs');
   private readonly served = new Map<string, HypergraphDataset>();
-  private readonly batchers = new Map<string, MicroBatcher<number[], CandidateScore>>();
 
-  constructor(
-    private readonly registry: ModelRegistry,
-    @Inject(CONFIG) private readonly config: LumenConfig,
-  ) {}
+  constructor(private readonly registry: ModelRegistry) {}
 
   /** Runs after every module's init, so the registry has discovered its models. */
   onApplicationBootstrap(): void {
@@ -42,10 +38,6 @@ export class HypergraphService implements OnApplicationBootstrap {
         const spec = hypergraphSpecFromCard(loaded.card, loaded.name, loaded.version);
         if (this.served.has(spec.dataset)) throw new Error(`dataset name "${spec.dataset}" is already served by ${this.served.get(spec.dataset)!.model}`);
         this.served.set(spec.dataset, { ...spec, loaded });
-        this.batchers.set(
-          spec.dataset,
-          new MicroBatcher({ maxBatch: MAX_CANDIDATES_PER_REQUEST, maxWaitMs: this.config.inferenceBatchWaitMs, run: (batch) => this.infer(loaded.name, batch) }),
-        );
       } catch (error) {
         // A bad card must not take the other workloads down; the model stays listed under /models.
         this.logger.error(`not serving ${loaded.name}: ${(error as Error).message}`);
@@ -80,21 +72,17 @@ export class HypergraphService implements OnApplicationBootstrap {
   }
 
   /** Scores candidates given as global node indices (already validated), in order. */
-  score(dataset: string, candidates: number[][]): Promise<CandidateScore[]> {
-    const batcher = this.batchers.get(dataset);
-    if (!batcher) throw new Error(`no hypergraph dataset ${dataset}`);
-    return batcher.submitMany(candidates);
-  }
-
-  private async infer(model: string, batch: number[][]): Promise<CandidateScore[]> {
-    const packed = packCandidates(batch);
+  async score(dataset: string, candidates: number[][]): Promise<CandidateScore[]> {
+    const served = this.served.get(dataset);
+    if (!served) throw new Error(`no hypergraph dataset ${dataset}`);
+    const packed = packCandidates(candidates);
     const shape = [packed.batch, packed.size];
-    const outputs = await this.registry.run(model, {
+    const outputs = await this.registry.infer(served.loaded.name, {
       node_index: new Tensor('int64', packed.index, shape),
       node_mask: new Tensor('float32', packed.mask, shape),
     });
     const scores = outputs.score.data as Float32Array;
     const nodeProbs = outputs.node_prob.data as Float32Array;
-    return batch.map((candidate, row) => ({ score: scores[row], nodeProbabilities: rowValues(nodeProbs, packed.size, row, candidate.length) }));
+    return candidates.map((candidate, row) => ({ score: scores[row], nodeProbabilities: rowValues(nodeProbs, packed.size, row, candidate.length) }));
   }
 }

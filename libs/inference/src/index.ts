@@ -3,3 +3,4 @@ export * from './model-card.js';
 export * from './model-registry.service.js';
 export { Tensor } from 'onnxruntime-node';
 export * from './micro-batcher.js';
+export * from './batched-inference.js';

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { Histogram } from 'prom-client';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { DomainError } from '@lumen/errors';
+import { type BatchOptions, BatchedModel, type TensorMap, batchAxisOf } from './batched-inference.js';
 import { type ModelCard, type TensorSpec, validateCard } from './model-card.js';
 
 const require = createRequire(import.meta.url);
@@ -30,10 +31,14 @@ const inferenceSeconds = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 });
 
-export const MODEL_ERROR_CODES = ['model.not-found', 'model.unavailable'] as const;
+export const MODEL_ERROR_CODES = ['model.not-found', 'model.version-not-found', 'model.unavailable', 'model.inference-failed'] as const;
 export type ModelErrorCode = (typeof MODEL_ERROR_CODES)[number];
 
-/** A model asked for by name is not in the registry (`model.not-found`), or is not loaded. */
+/**
+ * A model asked for by name is not in the registry (`model.not-found`), not in the version asked
+ * for (`model.version-not-found`), or is not loaded; or it rejected the values of raw tensors
+ * given to it (`model.inference-failed`: an index out of range, axes its layers cannot pool).
+ */
 export class ModelError extends DomainError<ModelErrorCode> {}
 
 /** Thrown when a caller needs a model that is not in the registry or failed to load. */
@@ -67,6 +72,7 @@ function warmupTensor(spec: TensorSpec, card: ModelCard): ort.Tensor {
 export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ModelRegistry');
   private readonly models = new Map<string, LoadedModel>();
+  private readonly batched = new Map<string, BatchedModel>();
 
   constructor(@Inject(CONFIG) private readonly config: LumenConfig) {}
 
@@ -170,7 +176,24 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
     return this.list().every((m) => m.ready);
   }
 
-  /** Runs a model; records latency per model. */
+  /**
+   * Runs a model on one request's tensors. When every input and output of the model starts with
+   * the same named axis (its card says "batch"), the request joins the model's one shared queue:
+   * concurrent requests of every route (hashing, hyperedge scoring, /v2 inference) with the same
+   * trailing shape are stacked into one run and each gets its own rows back. Other models run at once.
+   */
+  async infer(name: string, feeds: TensorMap, options?: BatchOptions): Promise<TensorMap> {
+    const model = this.models.get(name);
+    if (!model || !batchAxisOf(model.card)) return (await this.run(name, feeds)) as TensorMap;
+    let batched = this.batched.get(name);
+    if (!batched) {
+      batched = new BatchedModel(async (stacked) => (await this.run(name, stacked)) as TensorMap, this.config.inferenceBatchWaitMs);
+      this.batched.set(name, batched);
+    }
+    return batched.infer(feeds, options);
+  }
+
+  /** Runs a model at once (no batching); records latency per model. */
   async run(name: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
     const model = this.models.get(name);
     if (!model?.session || !model.ready) throw new ModelUnavailableError(`model ${name} is not loaded${model?.error ? `: ${model.error}` : ''}`);

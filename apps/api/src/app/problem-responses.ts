@@ -1,13 +1,24 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 
-/** The RFC 9457 body every error response carries (content type application/problem+json). */
+/** One field at fault in a refused request. */
+export class FieldErrorDto {
+  @ApiPropertyOptional({ example: 'k', description: 'The field at fault (dotted path, with [i] for array entries); absent when the fault is the whole request' })
+  field?: string;
+  @ApiProperty({ example: 'k must not be greater than 100000' })
+  message: string;
+}
+
+/**
+ * The RFC 9457 body every error response carries (content type application/problem+json). Some
+ * problems add members of their own (RFC 9457 extensions: `retryAfterSeconds`, `series`...).
+ */
 export class ProblemDto {
   @ApiProperty({ example: 'urn:lumen:problem:invalid-request' })
   type: string;
   @ApiProperty({ example: 'Bad Request' })
   title: string;
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   status: number;
   @ApiProperty({ example: 'k must not be greater than 100000' })
   detail: string;
@@ -15,8 +26,8 @@ export class ProblemDto {
   instance?: string;
   @ApiPropertyOptional({ example: 'req-1' })
   requestId?: string;
-  @ApiPropertyOptional({ example: [{ field: 'k', message: 'k must not be greater than 100000' }] })
-  errors?: { field?: string; message: string }[];
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Every field at fault, for validation problems' })
+  errors?: FieldErrorDto[];
 }
 
 const DESCRIPTIONS: Record<number, string> = {

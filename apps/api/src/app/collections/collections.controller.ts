@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IMAGE_MAX_BYTES } from '@lumen/hashing';
 import { Scope } from '@lumen/config';
 import { CurrentPrincipal, MultipartForm, type Principal, RequireScope, UploadedForm } from '@lumen/http';
 import { ApiProblemResponses } from '../problem-responses.js';
+import { ApiRequestBodies } from '../request-bodies.js';
 import {
   AddImagesFormDto,
   AddImagesResponseDto,
@@ -88,9 +89,7 @@ export class CollectionsController {
     summary: 'Nearest images by Hamming distance: JSON with imageId or code, or multipart with an image (k, maxDistance, filter in both)',
   })
   @MultipartForm(SearchFormDto, { maxFileBytes: IMAGE_MAX_BYTES, orJson: true })
-  @ApiConsumes('application/json', 'multipart/form-data')
-  @ApiExtraModels(SearchRequestDto, SearchFormDto)
-  @ApiBody({ schema: { oneOf: [{ $ref: getSchemaPath(SearchRequestDto) }, { $ref: getSchemaPath(SearchFormDto) }] } })
+  @ApiRequestBodies({ 'application/json': SearchRequestDto, 'multipart/form-data': SearchFormDto })
   @ApiOkResponse({ type: SearchResponseDto })
   @ApiProblemResponses(400, 401, 403, 404, 409, 413, 415, 422, 503)
   search(

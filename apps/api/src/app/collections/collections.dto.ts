@@ -37,7 +37,7 @@ export class CollectionDto {
   owner: string;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
-  @ApiProperty({ example: { self: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c', images: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c/images', search: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c/search' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { self: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c', images: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c/images', search: '/collections/5d0c6a1e-8a51-4c1e-b0a4-2f6f1f0a7b3c/search' } })
   links: Record<string, string>;
 
   static from(collection: Collection, count: number): CollectionDto {
@@ -134,7 +134,7 @@ export class ImageUploadResultDto {
   outcome: ImageUploadOutcome;
   @ApiPropertyOptional({ format: 'uuid', description: 'Image id (the existing one for a duplicate)' })
   id?: string;
-  @ApiPropertyOptional({ nullable: true, example: 'cat-001' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, example: 'cat-001' })
   externalId?: string | null;
   @ApiPropertyOptional({ example: '9f3a0c71e2b45d08', description: 'Packed code in hex (MSB-first)' })
   code?: string;
@@ -184,7 +184,7 @@ export class SearchOptionsDto {
 
   @ApiPropertyOptional({
     type: 'object',
-    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], nullable: true },
+    additionalProperties: { oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] },
     description: 'Metadata equality: every key must equal this scalar value (a JSON text field in multipart)',
     example: { label: 'cat' },
   })
@@ -221,7 +221,7 @@ export class SearchFormDto extends SearchOptionsDto {
 export class SearchHitDto {
   @ApiProperty({ format: 'uuid' })
   imageId: string;
-  @ApiPropertyOptional({ nullable: true, example: 'cat-001' })
+  @ApiProperty({ type: 'string', nullable: true, example: 'cat-001' })
   externalId: string | null;
   @ApiProperty({ example: 3 })
   distance: number;

@@ -14,7 +14,12 @@ export enum CheckStatus {
 export class ReadinessDto {
   @ApiProperty({ enum: CheckStatus, enumName: 'CheckStatus', example: CheckStatus.up })
   status: CheckStatus;
-  @ApiProperty({ example: { database: { status: 'up' }, models: { status: 'up', loaded: 6, total: 6 } } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: Object.values(CheckStatus) } }, additionalProperties: true },
+    example: { database: { status: 'up' }, models: { status: 'up', loaded: 6, total: 6 } },
+    description: 'One entry per check (none for liveness), each with its status and details',
+  })
   checks: Record<string, { status: CheckStatus; [detail: string]: unknown }>;
 }
 
@@ -32,7 +37,7 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ operationId: 'live', summary: 'The process is up' })
-  @ApiOkResponse({ schema: { example: { status: 'up', checks: {} } } })
+  @ApiOkResponse({ type: ReadinessDto, example: { status: 'up', checks: {} } })
   live(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadinessDto> {
     return this.run([], reply);
   }

@@ -18,9 +18,9 @@ export class TestMetricsDto {
   auc: number;
   @ApiProperty({ example: 0.6596, description: 'Average precision (AUPR) on the same candidates' })
   aupr: number;
-  @ApiPropertyOptional({ example: 282, nullable: true, description: 'Test hyperedges (positives)' })
+  @ApiProperty({ type: 'integer', example: 282, nullable: true, description: 'Test hyperedges (positives)' })
   positives: number | null;
-  @ApiPropertyOptional({ example: 5, nullable: true, description: 'Sampled negatives per positive' })
+  @ApiProperty({ type: 'number', example: 5, nullable: true, description: 'Sampled negatives per positive' })
   negativesPerPositive: number | null;
 }
 
@@ -41,7 +41,7 @@ export class HypergraphDto {
   minCandidateSize: number;
   @ApiProperty({ example: 3 })
   maxCandidateSize: number;
-  @ApiPropertyOptional({ type: TestMetricsDto, nullable: true, description: "The model card's test metrics (metrics.test)" })
+  @ApiProperty({ type: TestMetricsDto, nullable: true, description: "The model card's test metrics (metrics.test); null when the card has none" })
   testMetrics: TestMetricsDto | null;
 
   static from(dataset: HypergraphDataset): HypergraphDto {

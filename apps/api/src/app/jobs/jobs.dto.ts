@@ -5,9 +5,9 @@ import { type Job, JobStatus } from '@lumen/database';
 import { JobKind, JobStage, jobStage } from '@lumen/jobs';
 
 export class JobTimingsDto {
-  @ApiPropertyOptional({ description: 'Milliseconds between creation and the start of the last attempt', example: 42, nullable: true })
+  @ApiProperty({ type: 'integer', description: 'Milliseconds between creation and the start of the last attempt (null until it starts)', example: 42, nullable: true })
   queuedMs: number | null;
-  @ApiPropertyOptional({ description: 'Milliseconds the last attempt ran (so far, while running)', example: 5120, nullable: true })
+  @ApiProperty({ type: 'integer', description: 'Milliseconds the last attempt ran (so far, while running; null until it starts)', example: 5120, nullable: true })
   runMs: number | null;
 }
 
@@ -20,31 +20,31 @@ export class JobDto {
   status: JobStatus;
   @ApiProperty({ minimum: 0, maximum: 1, example: 0.35 })
   progress: number;
-  @ApiPropertyOptional({ example: 'stage 2: tile 12/40', nullable: true, description: 'The current stage in words' })
+  @ApiProperty({ type: 'string', example: 'stage 2: tile 12/40', nullable: true, description: 'The current stage in words' })
   stage: string | null;
   @ApiProperty({ enum: JobStage, enumName: 'JobStage', example: JobStage.Stage2, description: 'The current stage as a code (stable, unlike `stage`)' })
   stageCode: JobStage;
   @ApiProperty({ type: 'object', additionalProperties: true, example: { durationMs: 1000 } })
   params: unknown;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, description: 'Present once succeeded' })
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Present once succeeded' })
   result: unknown;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, example: { message: 'reference is on another grid', attempt: 1, retrying: false } })
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Present once an attempt failed', example: { message: 'reference is on another grid', attempt: 1, retrying: false } })
   error: unknown;
-  @ApiProperty({ example: 1, description: 'Attempts started so far (retries after a crash count)' })
+  @ApiProperty({ type: 'integer', example: 1, description: 'Attempts started so far (retries after a crash count)' })
   attempts: number;
   @ApiProperty({ example: 'app', description: 'Name of the API key that created the job' })
   owner: string;
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
   startedAt: string | null;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
   finishedAt: string | null;
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
   @ApiProperty({ type: JobTimingsDto })
   timings: JobTimingsDto;
-  @ApiProperty({ example: { self: '/jobs/0b6f2f56-44d3-4f4e-9d55-5d2b0a4c1f3e', cancel: '/jobs/0b6f2f56-44d3-4f4e-9d55-5d2b0a4c1f3e/cancel' } })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { self: '/jobs/0b6f2f56-44d3-4f4e-9d55-5d2b0a4c1f3e', cancel: '/jobs/0b6f2f56-44d3-4f4e-9d55-5d2b0a4c1f3e/cancel' } })
   links: Record<string, string>;
 
   static from(job: Job): JobDto {
@@ -77,7 +77,7 @@ export class JobDto {
 export class JobPageDto {
   @ApiProperty({ type: [JobDto] })
   items: JobDto[];
-  @ApiPropertyOptional({ nullable: true, description: 'Pass as `cursor` to get the next page; null on the last page' })
+  @ApiProperty({ type: 'string', format: 'uuid', nullable: true, description: 'Pass as `cursor` to get the next page; null on the last page' })
   nextCursor: string | null;
 }
 
@@ -97,7 +97,7 @@ export class ListJobsQueryDto {
   @IsUUID()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -107,14 +107,14 @@ export class ListJobsQueryDto {
 }
 
 export class DiagnosticJobRequestDto {
-  @ApiPropertyOptional({ minimum: 0, maximum: 600000, default: 1000, description: 'How long the job sleeps' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 600000, default: 1000, description: 'How long the job sleeps' })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(600_000)
   durationMs: number = 1000;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 10, description: 'Progress updates along the way' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Progress updates along the way' })
   @IsOptional()
   @IsInt()
   @Min(1)

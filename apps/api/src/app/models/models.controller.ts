@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { type LoadedModel, ModelRegistry } from '@lumen/inference';
 import { ModelRefDto } from '../model-ref.dto.js';
 import { ApiProblemResponses } from '../problem-responses.js';
@@ -14,9 +14,9 @@ export class ModelDto extends ModelRefDto {
   task: string;
   @ApiProperty({ example: true, description: 'Session created and warmed up' })
   ready: boolean;
-  @ApiPropertyOptional({ enum: ExecutionProviderName, enumName: 'ExecutionProvider', nullable: true, description: 'Where inference runs' })
+  @ApiProperty({ type: 'string', enum: ExecutionProviderName, nullable: true, description: 'Where inference runs (null when the model failed to load)' })
   provider: ExecutionProviderName | null;
-  @ApiPropertyOptional({ nullable: true, description: 'Why loading failed' })
+  @ApiProperty({ type: 'string', nullable: true, description: 'Why loading failed (null when loaded)' })
   error: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The model card (card.json): inputs, outputs, preprocessing, labels, metrics with their reproduce command, training data' })
   card: Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, ValidateBy, type ValidationArguments } from 'class-validator';
 import { JobStatus } from '@lumen/database';
@@ -100,50 +100,67 @@ export class SegmentationUploadDto implements CrossCheckedForm {
 }
 
 export class GeometryDto {
-  @ApiProperty({ example: [122, 101, 30], description: 'Voxels along the stored index axes i, j, k' })
+  @ApiProperty({ type: 'array', items: { type: 'integer' }, example: [122, 101, 30], description: 'Voxels along the stored index axes i, j, k' })
   size: number[];
-  @ApiProperty({ example: [3, 3, 3], description: 'mm per voxel along i, j, k' })
+  @ApiProperty({ type: [Number], example: [3, 3, 3], description: 'mm per voxel along i, j, k' })
   spacing: number[];
-  @ApiProperty({ example: [177.96, -11.32, 94.3], description: 'Physical position (LPS mm) of voxel (0,0,0)' })
+  @ApiProperty({ type: [Number], example: [177.96, -11.32, 94.3], description: 'Physical position (LPS mm) of voxel (0,0,0)' })
   origin: number[];
-  @ApiProperty({ example: [-1, 0, 0, 0, -1, 0, 0, 0, 1], description: 'Direction cosines, row-major; column c is index axis c in LPS' })
+  @ApiProperty({ type: [Number], example: [-1, 0, 0, 0, -1, 0, 0, 0, 1], description: 'Direction cosines, row-major; column c is index axis c in LPS' })
   direction: number[];
 }
 
 export class BoundingBoxDto {
-  @ApiProperty({ example: [-120.5, -40.2, -60] })
+  @ApiProperty({ type: [Number], example: [-120.5, -40.2, -60] })
   min: number[];
-  @ApiProperty({ example: [10.1, 80.4, 90] })
+  @ApiProperty({ type: [Number], example: [10.1, 80.4, 90] })
   max: number[];
 }
 
 export class OrganResultDto {
-  @ApiProperty({ example: 1, description: 'Label id in the returned label map' })
+  @ApiProperty({ type: 'integer', example: 1, description: 'Label id in the returned label map' })
   label: number;
-  @ApiProperty({ example: 38634 })
+  @ApiProperty({ type: 'integer', example: 38634 })
   voxels: number;
   @ApiProperty({ example: 1043.1 })
   volumeMl: number;
-  @ApiPropertyOptional({ example: 95.2, nullable: true })
+  @ApiProperty({ type: 'number', example: 95.2, nullable: true, description: 'Null when the organ was not found' })
   meanHu: number | null;
-  @ApiPropertyOptional({ example: 21.7, nullable: true })
+  @ApiProperty({ type: 'number', example: 21.7, nullable: true, description: 'Null when the organ was not found' })
   stdHu: number | null;
-  @ApiPropertyOptional({ type: BoundingBoxDto, nullable: true, description: 'Physical LPS mm box of the organ voxel centres' })
+  @ApiProperty({ type: BoundingBoxDto, nullable: true, description: 'Physical LPS mm box of the organ voxel centres' })
   boundingBoxMm: BoundingBoxDto | null;
-  @ApiPropertyOptional({ example: [-80.2, 20.1, 40.5], nullable: true, description: 'LPS mm' })
+  @ApiProperty({ type: [Number], example: [-80.2, 20.1, 40.5], nullable: true, description: 'LPS mm' })
   centroidMm: number[] | null;
   @ApiProperty({ example: false, description: 'The organ reaches the scan border (it may be cut off)' })
   touchesBorder: boolean;
 }
 
+export class Stage2Dto {
+  @ApiProperty({ type: 'integer', example: 12, description: 'Stage-2 tiles run' })
+  tiles: number;
+  @ApiProperty({ type: 'integer', example: 84, description: 'Tiles covering the whole fine grid' })
+  tilesTotal: number;
+  @ApiProperty({ example: 0.11, description: 'Fraction of fine-grid voxels the run tiles covered' })
+  voxelFraction: number;
+}
+
+export class SegmentationModelsDto {
+  @ApiProperty({ example: 'ct-organs-coarse@2', description: 'Stage-1 model as name@version' })
+  coarse: string;
+  @ApiProperty({ type: 'string', nullable: true, example: 'ct-organs-fine@2', description: 'Stage-2 model as name@version; null for fast (stage 1 only) runs' })
+  fine: string | null;
+}
+
+@ApiExtraModels(OrganResultDto)
 export class SegmentationDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
-  @ApiProperty({ enum: JobStatus, enumName: 'JobStatus' })
+  @ApiProperty({ enum: JobStatus, enumName: 'JobStatus', description: 'Status of the segmentation job' })
   status: JobStatus;
   @ApiProperty({ example: 0.62 })
   progress: number;
-  @ApiPropertyOptional({ example: 'stage 2: tile 12/40', nullable: true, description: 'The current stage in words' })
+  @ApiProperty({ type: 'string', example: 'stage 2: tile 12/40', nullable: true, description: 'The current stage in words' })
   stage: string | null;
   @ApiProperty({ enum: JobStage, enumName: 'JobStage', example: JobStage.Stage2, description: 'The current stage as a code (stable, unlike `stage`)' })
   stageCode: JobStage;
@@ -153,33 +170,39 @@ export class SegmentationDto {
   fast: boolean;
   @ApiProperty({ example: 'abdomen.nii.gz', description: 'The uploaded file name (as data only); "N files" for DICOM files sent as parts' })
   fileName: string;
-  @ApiPropertyOptional({
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
     nullable: true,
     description: 'DICOM inputs: the series read (SeriesInstanceUID or derived id), how it was grouped (`series-instance-uid`, or `derived` when the files carry no SeriesInstanceUID, with the key used), transfer syntax, slices, and the images dropped (localisers...) or ignored',
     example: { seriesUid: 'derived-3f2a9c0e1b7d4a55', grouping: 'derived', transferSyntax: { uid: '1.2.840.10008.1.2.1', name: 'Explicit VR Little Endian' }, slices: 120, dropped: [{ reason: 'localizer', seriesUid: 'derived-3f2a9c0e1b7d4a55', files: 2 }] },
   })
   dicom: DicomSeriesReport | null;
-  @ApiPropertyOptional({ type: GeometryDto, nullable: true, description: 'Input grid; the label map has exactly this grid' })
+  @ApiProperty({ type: GeometryDto, nullable: true, description: 'Input grid; the label map has exactly this grid' })
   geometry: GeometryDto | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { $ref: '#/components/schemas/OrganResultDto' }, nullable: true, description: 'Per organ statistics, once succeeded' })
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(OrganResultDto) }, nullable: true, description: 'Per organ statistics, once succeeded' })
   results: Record<string, OrganResultDto> | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'number', nullable: true }, nullable: true, example: { liver: 0.93, spleen: 0.88, pancreas: 0.61 }, description: 'Dice against the uploaded reference' })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number', nullable: true }, nullable: true, example: { liver: 0.93, spleen: 0.88, pancreas: 0.61 }, description: 'Dice against the uploaded reference' })
   dice: Record<string, number | null> | null;
-  @ApiPropertyOptional({ nullable: true, example: { stage1: 480, candidateRegion: 120, stage2: 9100, postprocess: 500, outputs: 300 }, description: 'Milliseconds per pipeline step' })
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, nullable: true, example: { stage1: 480, candidateRegion: 120, stage2: 9100, postprocess: 500, outputs: 300 }, description: 'Milliseconds per pipeline step' })
   timingsMs: Record<string, number> | null;
-  @ApiPropertyOptional({ nullable: true, example: { tiles: 12, tilesTotal: 84, voxelFraction: 0.11 }, description: 'Stage-2 tiles run and the fraction of fine-grid voxels they covered' })
+  @ApiProperty({ type: Stage2Dto, nullable: true, description: 'Stage-2 tiles run and the fraction of fine-grid voxels they covered; null for fast runs and until done' })
   stage2: { tiles: number; tilesTotal: number; voxelFraction: number } | null;
-  @ApiPropertyOptional({ nullable: true, example: { coarse: 'ct-organs-coarse@1', fine: 'ct-organs-fine@1' } })
+  @ApiProperty({ type: SegmentationModelsDto, nullable: true, description: 'The models that made the result, once succeeded' })
   models: { coarse: string; fine: string | null } | null;
-  @ApiPropertyOptional({ nullable: true, example: { message: 'The reference is on another grid than the image: size 10 × 10 × 10 differs from 122 × 101 × 30' } })
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: { message: 'The reference is on another grid than the image: size 10 × 10 × 10 differs from 122 × 101 × 30' } })
   error: unknown;
-  @ApiPropertyOptional({
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
     nullable: true,
     example: { available: true, segments: [{ number: 1, organ: 'liver', label: 1, frames: 41 }], frames: 41, sopInstanceUid: '2.25.…', seriesInstanceUid: '2.25.…', bytes: 1374208 },
     description: 'DICOM inputs, once succeeded: the DICOM SEG written (segments, frames, UIDs) or `{available: false, problem, detail}`; null otherwise',
   })
   dicomSeg: DicomSegResult | null;
   @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
     example: { self: '/segmentations/…', job: '/jobs/…', labels: '/segmentations/…/labels', preview: '/segmentations/…/preview', image: '/segmentations/…/image', dicomSeg: '/segmentations/…/dicom-seg' },
     description: '`dicomSeg` only for DICOM inputs',
   })
