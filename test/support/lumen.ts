@@ -12,12 +12,13 @@ export { freePort };
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const SHARED_DATA = path.resolve(ROOT, '..', 'shared', 'data');
 
+// Secrets need at least 16 characters (MIN_SECRET_LENGTH).
 export const KEYS = {
-  admin: 'ops-secret-0001',
-  search: 'app-secret-0002',
-  segment: 'lab-secret-0003',
-  hypergraph: 'graph-secret-04',
-  otherSearch: 'other-secret-05',
+  admin: 'ops-secret-000001',
+  search: 'app-secret-000002',
+  segment: 'lab-secret-000003',
+  hypergraph: 'graph-secret-0004',
+  otherSearch: 'other-secret-0005',
 };
 export const API_KEYS = `ops:${KEYS.admin}:admin,app:${KEYS.search}:search,lab:${KEYS.segment}:segment+search,graph:${KEYS.hypergraph}:hypergraph,other:${KEYS.otherSearch}:search+segment`;
 
