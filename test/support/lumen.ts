@@ -22,11 +22,15 @@ export const KEYS = {
 };
 export const API_KEYS = `ops:${KEYS.admin}:admin,app:${KEYS.search}:search,lab:${KEYS.segment}:segment+search,graph:${KEYS.hypergraph}:hypergraph,other:${KEYS.otherSearch}:search+segment`;
 
-/** A fresh, empty database on the test server (see test/global-setup.mjs). */
+/**
+ * A fresh, empty database on the test server (see test/global-setup.mjs), dropped when the test
+ * file is done (test/node-realm-environment.cjs).
+ */
 export async function createDatabase(): Promise<string> {
   const serverUrl = process.env.LUMEN_TEST_SERVER_URL;
   if (!serverUrl) throw new Error('LUMEN_TEST_SERVER_URL is not set: run through jest (globalSetup)');
   const name = `lumen_test_${randomBytes(6).toString('hex')}`;
+  (globalThis as { __LUMEN_TEST_DATABASES__?: string[] }).__LUMEN_TEST_DATABASES__?.push(name);
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   await client.query(`CREATE DATABASE ${name}`);
