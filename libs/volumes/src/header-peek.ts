@@ -17,8 +17,10 @@ async function head(file: string, bytes: number, gzipped: boolean): Promise<Buff
       total += (chunk as Buffer).length;
       if (total >= bytes) break;
     }
-  } catch {
-    // A corrupt stream is reported by verifyGzip; here we use what we have.
+  } catch (error) {
+    // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR...) are the upload's fault; a read error is not.
+    if (!/^Z_/.test(String((error as { code?: string }).code))) throw error;
+    throw new VolumeError('volume.corrupt-gzip', `The gzip stream is truncated or corrupt within its first ${total} decompressed bytes (${(error as Error).message})`);
   } finally {
     stream.destroy();
   }
