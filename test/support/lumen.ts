@@ -12,21 +12,26 @@ export { freePort };
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const SHARED_DATA = path.resolve(ROOT, '..', 'shared', 'data');
 
+// Secrets need at least 16 characters (MIN_SECRET_LENGTH).
 export const KEYS = {
-  admin: 'ops-secret-0001',
-  search: 'app-secret-0002',
-  segment: 'lab-secret-0003',
-  hypergraph: 'graph-secret-04',
-  otherSearch: 'other-secret-05',
-  infer: 'infer-secret-06',
+  admin: 'ops-secret-000001',
+  search: 'app-secret-000002',
+  segment: 'lab-secret-000003',
+  hypergraph: 'graph-secret-0004',
+  otherSearch: 'other-secret-0005',
+  infer: 'infer-secret-00006',
 };
 export const API_KEYS = `ops:${KEYS.admin}:admin,app:${KEYS.search}:search,lab:${KEYS.segment}:segment+search,graph:${KEYS.hypergraph}:hypergraph,other:${KEYS.otherSearch}:search+segment,tensors:${KEYS.infer}:infer`;
 
-/** A fresh, empty database on the test server (see test/global-setup.mjs). */
+/**
+ * A fresh, empty database on the test server (see test/global-setup.mjs), dropped when the test
+ * file is done (test/node-realm-environment.cjs).
+ */
 export async function createDatabase(): Promise<string> {
   const serverUrl = process.env.LUMEN_TEST_SERVER_URL;
   if (!serverUrl) throw new Error('LUMEN_TEST_SERVER_URL is not set: run through jest (globalSetup)');
   const name = `lumen_test_${randomBytes(6).toString('hex')}`;
+  (globalThis as { __LUMEN_TEST_DATABASES__?: string[] }).__LUMEN_TEST_DATABASES__?.push(name);
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   await client.query(`CREATE DATABASE ${name}`);

@@ -32,3 +32,28 @@ export async function startThrowawayPostgres({ dir, password, persistent = false
   await server.start();
   return { server, port, url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres` };
 }
+
+/** Names test databases have (createDatabase in lumen.ts); nothing else is ever dropped. */
+export const TEST_DATABASE_PATTERN = /^lumen_test_[0-9a-f]{12}$/;
+
+/**
+ * Drops the given test databases on the server at `serverUrl`, closing connections left open
+ * (a killed worker's, say: `WITH (FORCE)`, PostgreSQL 13+). Names not made by createDatabase
+ * are refused, so a bad list cannot drop anything else.
+ * @param {string} serverUrl
+ * @param {string[]} names
+ * @returns {Promise<void>}
+ */
+export async function dropTestDatabases(serverUrl, names) {
+  const bad = names.filter((name) => !TEST_DATABASE_PATTERN.test(name));
+  if (bad.length) throw new Error(`refusing to drop databases not made by the tests: ${bad.join(', ')}`);
+  if (!names.length) return;
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { Histogram } from 'prom-client';
 import type { LumenConfig } from '@lumen/config';
-import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, rateLimitOptions, toProblem } from '@lumen/http';
+import { API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemException, createValidationPipe, maxMultipartBodyBytes, rateLimitOptions, toProblem } from '@lumen/http';
 import { INFERENCE_HEADER_LENGTH, type JsonParser, isBinaryInferenceRequest, parseInferenceBody, registerInferenceBodyParser } from './app/v2/inference-body.js';
 import { createOpenApiDocument } from './openapi.js';
 
@@ -43,18 +43,16 @@ export function jsonNestingDepth(text: Uint8Array): number {
   return deepest;
 }
 
-/** Room for multipart boundaries, part headers and text fields on top of UPLOAD_MAX_BYTES of files. */
-export const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
-
 /**
  * A multipart request whose declared Content-Length cannot fit is refused before a byte of its
  * body is read (the connection is closed so the client stops sending). Chunked uploads have no
- * declared length: the per-file limit stops them while streaming (receiveMultipart).
+ * declared length: the same total is counted while they stream (receiveMultipart), besides the
+ * per-file limit.
  */
 export function declaredUploadTooLarge(headers: { 'content-type'?: string; 'content-length'?: string }, uploadMaxBytes: number): number | null {
   if (!headers['content-type']?.toLowerCase().startsWith('multipart/')) return null;
   const declared = Number(headers['content-length']);
-  return Number.isFinite(declared) && declared > uploadMaxBytes + MULTIPART_OVERHEAD_BYTES ? declared : null;
+  return Number.isFinite(declared) && declared > maxMultipartBodyBytes(uploadMaxBytes) ? declared : null;
 }
 
 /** Fastify logs each request through the process's logger (see loggingModule). */

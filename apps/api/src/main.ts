@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig } from '@lumen/config';
 import { Logger } from 'nestjs-pino';
-import { createLogger, exitGracefullyOn } from '@lumen/http';
+import { AdminKeyFileError, createLogger, exitGracefullyOn } from '@lumen/http';
 import { AppModule } from './app.module.js';
 import { configureHttp, createFastifyAdapter } from './http-server.js';
 
@@ -28,6 +28,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error(`Lumen failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  // A refusal that names its own fix needs no stack trace.
+  const message = error instanceof AdminKeyFileError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`Lumen failed to start: ${message}`);
   process.exit(1);
 });

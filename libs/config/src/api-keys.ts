@@ -14,6 +14,9 @@ export const SCOPES: readonly Scope[] = Object.values(Scope);
 /** A configured key; only the SHA-256 of its secret is kept in memory. */
 export type ApiKeyEntry = { name: string; secretSha256: string; scopes: Scope[] };
 
+/** Shortest secret accepted in API_KEYS (and in a hand-written admin.key). */
+export const MIN_SECRET_LENGTH = 16;
+
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
@@ -26,7 +29,7 @@ export function parseApiKeys(value: string): ApiKeyEntry[] {
     if (parts.length !== 3) throw new Error(`entry ${index + 1} must be name:secret:scopes`);
     const [name, secret, scopeList] = parts;
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new Error(`entry ${index + 1}: name "${name}" must be 1-64 letters, digits, _ . -`);
-    if (secret.length < 8) throw new Error(`entry ${index + 1} (${name}): secret must be at least 8 characters`);
+    if (secret.length < MIN_SECRET_LENGTH) throw new Error(`entry ${index + 1} (${name}): secret must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`);
     const scopes = scopeList.split('+').map((s) => s.trim());
     const unknown = scopes.filter((s) => !SCOPES.includes(s as Scope));
     if (unknown.length || !scopes.length) throw new Error(`entry ${index + 1} (${name}): unknown scope(s) ${unknown.join(', ') || '(none)'}; use ${SCOPES.join(', ')}`);

@@ -23,6 +23,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('throttles failed authentications by default and cannot be told not to', () => {
+    expect(loadConfig({}).authFailuresPerMinute).toBe(20);
+    expect(loadConfig({ AUTH_FAILURES_PER_MINUTE: '5' }).authFailuresPerMinute).toBe(5);
+    expect(() => loadConfig({ AUTH_FAILURES_PER_MINUTE: '0' })).toThrow(/AUTH_FAILURES_PER_MINUTE: must be at least 1/);
+  });
+
   it('rejects a heartbeat below pg-boss minimum', () => {
     expect(() => loadConfig({ JOB_HEARTBEAT_SECONDS: '5' })).toThrow(/JOB_HEARTBEAT_SECONDS/);
   });
@@ -30,18 +36,19 @@ describe('loadConfig', () => {
 
 describe('parseApiKeys', () => {
   it('parses names, scopes and keeps only a hash of the secret', () => {
-    const [ops, app] = parseApiKeys('ops:s3cret-long:admin, app:k2-longer:search+segment');
-    expect(ops).toEqual({ name: 'ops', secretSha256: hashSecret('s3cret-long'), scopes: [Scope.Admin] });
+    const [ops, app] = parseApiKeys('ops:s3cret-long-enough:admin, app:k2-longer-than-16:search+segment');
+    expect(ops).toEqual({ name: 'ops', secretSha256: hashSecret('s3cret-long-enough'), scopes: [Scope.Admin] });
     expect(app.scopes).toEqual([Scope.Search, Scope.Segment]);
-    expect(JSON.stringify(app)).not.toContain('k2-longer');
+    expect(JSON.stringify(app)).not.toContain('k2-longer-than-16');
   });
 
   it.each([
     ['ops:admin', /name:secret:scopes/],
-    ['ops:short:admin', /at least 8/],
-    ['ops:long-enough:root', /unknown scope/],
-    ['a:long-enough:admin,a:other-secret:search', /duplicate/],
-    ['bad name:long-enough:admin', /name/],
+    ['ops:short:admin', /at least 16 characters \(got 5\)/],
+    ['ops:fifteen-chars-a:admin', /at least 16 characters \(got 15\)/],
+    ['ops:long-enough-secret:root', /unknown scope/],
+    ['a:long-enough-secret:admin,a:other-secret-value:search', /duplicate/],
+    ['bad name:long-enough-secret:admin', /name/],
   ])('rejects %s', (value, message) => {
     expect(() => parseApiKeys(value)).toThrow(message);
   });

@@ -40,6 +40,7 @@ const specs = {
   SEGMENTATION_MAX_VOXELS: positiveInt({ default: 200_000_000, desc: 'Largest CT accepted for segmentation, in voxels' }),
   API_KEYS: apiKeys({ default: [], desc: 'name:secret:scope+scope,...; empty creates an admin key in DATA_DIR/admin.key' }),
   RATE_LIMIT_PER_MINUTE: positiveInt({ default: 6000, desc: 'Requests per minute per API key, counted in 10-second windows of a sixth each; 0 turns limiting off' }),
+  AUTH_FAILURES_PER_MINUTE: positiveInt({ default: 20, desc: 'Requests with unknown API keys one client address may send per minute before it gets 429 (at least 1)' }),
   CORS_ORIGINS: str({ default: '', desc: 'Comma-separated origins allowed by CORS; empty disables CORS' }),
   LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
   WORKER_ENABLED: bool({ default: true, desc: 'Run the job worker inside the API process' }),
@@ -66,6 +67,7 @@ export type LumenConfig = {
   segmentationMaxVoxels: number;
   apiKeys: ApiKeyEntry[];
   rateLimitPerMinute: number;
+  authFailuresPerMinute: number;
   corsOrigins: string[];
   logLevel: string;
   workerEnabled: boolean;
@@ -86,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     },
   });
   if (clean.JOB_HEARTBEAT_SECONDS < 10) throw new ConfigError('Invalid configuration:\n  JOB_HEARTBEAT_SECONDS: must be at least 10');
+  if (clean.AUTH_FAILURES_PER_MINUTE < 1) throw new ConfigError('Invalid configuration:\n  AUTH_FAILURES_PER_MINUTE: must be at least 1 (failed authentications cannot go unthrottled)');
   if (clean.JOB_SUPERVISE_SECONDS < 1) throw new ConfigError('Invalid configuration:\n  JOB_SUPERVISE_SECONDS: must be at least 1');
   return {
     port: clean.PORT,
@@ -103,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     segmentationMaxVoxels: clean.SEGMENTATION_MAX_VOXELS,
     apiKeys: clean.API_KEYS,
     rateLimitPerMinute: clean.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: clean.AUTH_FAILURES_PER_MINUTE,
     corsOrigins: clean.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     logLevel: clean.LOG_LEVEL,
     workerEnabled: clean.WORKER_ENABLED,

@@ -9,7 +9,14 @@ export type DatabaseConnection = { url: string; embedded: boolean; stop: () => P
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(DATABASE_CONNECTION) readonly connection: DatabaseConnection) {
-    super({ adapter: new PrismaPg({ connectionString: connection.url, max: 10, connectionTimeoutMillis: 5000 }) });
+    // A connect's timeout is a timer on this process's event loop. In the worker, a segmentation's
+    // kernels hold the loop for seconds at a time (3.8 s measured under the soak on the 2-core dev
+    // box, bench/load/soak.ts), and a timer due meanwhile fires on the next turn, before the
+    // socket's answer is read: with 5 s, a concurrent job's connect "timed out" against a server
+    // that had answered, and the job ran a second attempt. A refused or closed server still fails
+    // at once; only a silent one takes the full 30 s. Idle connections are kept a minute so a
+    // long job's progress writes rarely need a new one.
+    super({ adapter: new PrismaPg({ connectionString: connection.url, max: 10, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 60_000 }) });
   }
 
   /** True when the database answers a trivial query within the pool's timeout. */

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { ImageRejectedError, type ImagePreprocessing, imageToTensor, normalisePixels, readPreprocessing } from './image-preprocessing.js';
+import { HOSTILE_SVG } from '../../../test/fixtures/bad-inputs/generate.js';
+import { ImageRejectedError, type ImagePreprocessing, SERVED_IMAGE_LOADERS, imageToTensor, normalisePixels, readPreprocessing, restrictImageLoaders } from './image-preprocessing.js';
 
 const PREP: ImagePreprocessing = { width: 32, height: 32, scale: 1 / 255, mean: [0.4913, 0.4821, 0.4465], std: [0.2452, 0.2428, 0.2606], resize: 'cover' };
 const FIXTURE = fs.readFileSync(path.join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'images', 'cat-0000.jpg'));
@@ -74,6 +75,41 @@ describe('image preprocessing', () => {
   ])('decodes %s', async (_format, encode) => {
     const tensor = await imageToTensor(await encode(sharp(FIXTURE)).toBuffer(), PREP);
     expect(tensor.length).toBe(3 * 32 * 32);
+  });
+
+  it.each(Object.entries(HOSTILE_SVG))('refuses %s as an unsupported format, naming SVG or XML when its start shows it', async (name, make) => {
+    const error = await rejection(make());
+    expect(error).toMatchObject({ code: 'image.unsupported-format' });
+    expect(error.message).toMatch(name === 'svg-padded.svg' ? /not a recognised image/ : name.startsWith('xml') ? /^XML/ : /^SVG/);
+  });
+
+  describe('libvips loaders (restrictImageLoaders, applied when the module loads)', () => {
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+    it('let sharp decode no SVG, PDF or other unserved format, even when called directly', async () => {
+      for (const bytes of [svg, pdf, ...Object.values(HOSTILE_SVG).map((make) => make())]) {
+        await expect(sharp(bytes).metadata()).rejects.toThrow(/unsupported image format/);
+      }
+    });
+
+    it('are what stops SVG: unblocked, the same bytes decode', async () => {
+      try {
+        sharp.unblock({ operation: ['VipsForeignLoadSvgBuffer'] });
+        expect((await sharp(svg).metadata()).format).toBe('svg');
+      } finally {
+        restrictImageLoaders();
+      }
+      await expect(sharp(svg).metadata()).rejects.toThrow(/unsupported image format/);
+    });
+
+    it('leave every served format decodable', async () => {
+      const base = () => sharp({ create: { width: 16, height: 16, channels: 3, background: '#336699' } });
+      const encoded = await Promise.all([base().jpeg(), base().png(), base().webp(), base().gif(), base().avif(), base().tiff()].map((s) => s.toBuffer()));
+      const formats = await Promise.all(encoded.map(async (bytes) => (await sharp(bytes).metadata()).format));
+      expect(formats).toEqual(['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff']);
+      expect(SERVED_IMAGE_LOADERS).toHaveLength(6);
+    });
   });
 
   it('refuses empty files, non-images, unsupported formats, truncated data and decompression bombs', async () => {

@@ -16,6 +16,29 @@ export type ImagePreprocessing = {
 /** Formats decoded (sharp's `format` names; AVIF is reported as heif). */
 export const SUPPORTED_IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff'] as const;
 
+/**
+ * The libvips loaders of those formats, from memory: Lumen hands sharp nothing but buffers. The
+ * heif loader reads AVIF; HEIC needs an HEVC decoder sharp's libvips does not ship, and is refused
+ * by signature before sharp sees it.
+ */
+export const SERVED_IMAGE_LOADERS = ['VipsForeignLoadJpegBuffer', 'VipsForeignLoadPngBuffer', 'VipsForeignLoadWebpBuffer', 'VipsForeignLoadNsgifBuffer', 'VipsForeignLoadHeifBuffer', 'VipsForeignLoadTiffBuffer'] as const;
+
+/**
+ * Blocks every libvips loader (the `VipsForeignLoad` base class: SVG, PDF, VIPS, FITS, Matrix,
+ * CSV, UltraHDR, OpenSlide, Magick...) but the served ones, process-wide: an upload that slips
+ * past the signature check (sniffUnsupported) still never reaches the parser of a format Lumen
+ * does not serve — librsvg's XML parser with its entities and external references, poppler —
+ * and sharp answers "unsupported image format" instead. Savers and images made from raw pixels
+ * are not loaders and stay available (the segmentation preview is drawn that way).
+ */
+export function restrictImageLoaders(): void {
+  sharp.block({ operation: ['VipsForeignLoad'] });
+  sharp.unblock({ operation: [...SERVED_IMAGE_LOADERS] });
+}
+
+// Before this module decodes anything, in every process that can decode an upload.
+restrictImageLoaders();
+
 /** Decompression-bomb guard: images declaring more pixels than this are refused before decoding. */
 export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
 
@@ -57,7 +80,8 @@ function sniffUnsupported(bytes: Uint8Array): string | null {
   if (ascii.startsWith('BM')) return 'BMP';
   if (ascii.startsWith('8BPS')) return 'PSD';
   if (head.length >= 4 && head.readUInt32BE(0) === 0x00000100) return 'ICO';
-  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(ascii)) return 'SVG';
+  const markup = xmlMarkup(ascii);
+  if (markup) return markup;
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip data (SVGZ?)';
   if (ascii.slice(4, 8) === 'ftyp') {
     const brand = ascii.slice(8, 12);
@@ -66,6 +90,18 @@ function sniffUnsupported(bytes: Uint8Array): string | null {
   if (ascii.startsWith('\x00\x00\x00\x0cjP  ') || ascii.startsWith('\xff\x4f\xff\x51')) return 'JPEG 2000';
   if (ascii.startsWith('\xff\x0a') || ascii.startsWith('\x00\x00\x00\x0cJXL ')) return 'JPEG XL';
   return null;
+}
+
+/**
+ * 'SVG' (or 'XML') when the text starts like an XML document: an XML declaration, a DOCTYPE
+ * (whatever its internal subset holds: entities, external references), a comment or an element.
+ * No image format we serve starts with '<', so the start alone decides, however long the
+ * DOCTYPE is; a byte-order mark and UTF-16's zero bytes are looked through.
+ */
+function xmlMarkup(latin1: string): string | null {
+  const text = latin1.replace(/^(\xef\xbb\xbf|\xff\xfe|\xfe\xff)/, '').replace(/\x00/g, '');
+  if (!/^\s*<[?!a-z]/i.test(text)) return null;
+  return /<svg[\s>/]|<!DOCTYPE\s+svg/i.test(text) ? 'SVG' : 'XML (SVG?)';
 }
 
 const SUPPORTED_LIST = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';

@@ -1,13 +1,12 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, HttpStatus, Inject, Injectable, Logger, SetMetadata, applyDecorators, createParamDecorator } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiKeyEntry, CONFIG, type LumenConfig, Scope, hashSecret } from '@lumen/config';
 import { ProblemException } from './problem.js';
-import { keyRateLimit } from './rate-limit.js';
+import { adminKey } from './admin-key.js';
+import { type AuthFailureLimit, authFailureLimit, keyRateLimit } from './rate-limit.js';
 
 export const API_KEY_HEADER = 'x-api-key';
 const PUBLIC = 'lumen:public';
@@ -50,19 +49,15 @@ export class ApiKeyService {
     this.keys = config.apiKeys.length ? config.apiKeys : [this.generatedAdminKey(config.dataDir)];
   }
 
-  /** With API_KEYS unset: an admin key made on first start, kept in DATA_DIR/admin.key (mode 600). */
+  /** With API_KEYS unset: the admin key in DATA_DIR/admin.key (made on first start; see adminKey). */
   private generatedAdminKey(dataDir: string): ApiKeyEntry {
-    const file = path.join(dataDir, 'admin.key');
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(dataDir, { recursive: true });
-      const secret = `lmn_${randomBytes(24).toString('base64url')}`;
-      fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-      // Printed once, on the start that creates it; later starts only say where it is.
-      process.stdout.write(`\n  Lumen created an admin API key (stored in ${file}):\n\n    X-API-Key: ${secret}\n\n`);
-    } else {
-      this.logger.log(`API_KEYS unset: using the admin key in ${file}`);
-    }
-    return { name: 'admin', secretSha256: hashSecret(fs.readFileSync(file, 'utf8').trim()), scopes: [Scope.Admin] };
+    const secret = adminKey(dataDir, {
+      interactive: process.stdout.isTTY === true,
+      print: (text) => process.stdout.write(text),
+      log: (text) => this.logger.log(text),
+      notice: (text) => this.logger.warn(text),
+    });
+    return { name: 'admin', secretSha256: hashSecret(secret), scopes: [Scope.Admin] };
   }
 
   authenticate(secret: string): Principal | null {
@@ -78,8 +73,11 @@ export class ApiKeyService {
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly logger = new Logger('ApiKeys');
   private readonly perMinute: number;
+  private readonly authFailuresPerMinute: number;
   private limit?: (request: FastifyRequest) => Promise<number>;
+  private failures?: AuthFailureLimit;
 
   constructor(
     private readonly reflector: Reflector,
@@ -88,6 +86,7 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(CONFIG) config: LumenConfig,
   ) {
     this.perMinute = config.rateLimitPerMinute;
+    this.authFailuresPerMinute = config.authFailuresPerMinute;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -97,8 +96,7 @@ export class ApiKeyGuard implements CanActivate {
     const header = request.headers[API_KEY_HEADER];
     const secret = Array.isArray(header) ? header[0] : header;
     if (!secret) throw new ProblemException(HttpStatus.UNAUTHORIZED, 'missing-api-key', `Send an API key in the ${API_KEY_HEADER} header`);
-    const principal = this.keys.authenticate(secret);
-    if (!principal) throw new ProblemException(HttpStatus.UNAUTHORIZED, 'unknown-api-key', 'The API key is not recognised');
+    const principal = await this.authenticate(request, secret);
     request.principal = principal; // the rate limit counts per principal
     const wait = await this.rateLimited(request);
     if (wait > 0) {
@@ -111,10 +109,37 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
+  /**
+   * The key's principal, unless the client's address is closed for too many failed attempts
+   * (429, checked before the key is looked at) or the key is unknown (401, counted against the
+   * address). The presented secret is never logged.
+   */
+  private async authenticate(request: FastifyRequest, secret: string): Promise<Principal> {
+    this.failures ??= authFailureLimit(this.fastify(), this.authFailuresPerMinute);
+    const closed = await this.failures.waitSeconds(request);
+    if (closed > 0) {
+      throw new ProblemException(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'too-many-failed-authentications',
+        `More than ${this.authFailuresPerMinute} requests with unknown API keys came from this address within a minute; retry in ${closed} s`,
+        { retryAfterSeconds: closed },
+      );
+    }
+    const principal = this.keys.authenticate(secret);
+    if (principal) return principal;
+    await this.failures.record(request);
+    this.logger.warn(`Unknown API key from ${request.ip} (${request.method} ${request.routeOptions.url ?? request.url})`);
+    throw new ProblemException(HttpStatus.UNAUTHORIZED, 'unknown-api-key', 'The API key is not recognised');
+  }
+
+  private fastify(): FastifyInstance {
+    return this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+  }
+
   /** 0 when the key may go on (or limits are off), else the seconds to wait. */
   private rateLimited(request: FastifyRequest): Promise<number> | number {
     if (this.perMinute <= 0) return 0;
-    this.limit ??= keyRateLimit(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
+    this.limit ??= keyRateLimit(this.fastify());
     return this.limit(request);
   }
 }

@@ -1,3 +1,4 @@
+export * from './admin-key.js';
 export * from './auth.js';
 export * from './http.module.js';
 export * from './logger.js';

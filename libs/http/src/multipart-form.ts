@@ -122,6 +122,14 @@ export type MultipartFormOptions = {
 
 type FormSpec = MultipartFormOptions & { dto: Type<object> };
 
+/** Room for multipart boundaries, part headers and text fields on top of UPLOAD_MAX_BYTES of files. */
+export const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
+
+/** The largest multipart body, declared (refused before it is read) or counted while it streams. */
+export function maxMultipartBodyBytes(uploadMaxBytes: number): number {
+  return uploadMaxBytes + MULTIPART_OVERHEAD_BYTES;
+}
+
 /** Where uploads wait until the request ends (deleted then, unless the service moved them away). */
 export function uploadDirectory(config: LumenConfig): string {
   return path.join(config.dataDir, 'tmp');
@@ -148,6 +156,7 @@ export class MultipartFormInterceptor implements NestInterceptor {
       directory: uploadDirectory(this.config),
       maxFileBytes: Math.min(spec.maxFileBytes ?? Infinity, this.config.uploadMaxBytes),
       maxTotalBytes: this.config.uploadMaxBytes,
+      maxBodyBytes: maxMultipartBodyBytes(this.config.uploadMaxBytes),
       maxFiles: fileFields.reduce((sum, f) => sum + (f.maxCount ?? 1), 0),
       fileFields: fileFields.map((f) => f.field),
     });

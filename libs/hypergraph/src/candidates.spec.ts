@@ -1,19 +1,6 @@
+import { GPS_SPEC as GPS } from '../../../test/support/hypergraph-fixtures.js';
 import { type CandidateError, CandidateResolver } from './candidates.js';
-import type { HypergraphSpec } from './hypergraph-spec.js';
 
-const GPS: HypergraphSpec = {
-  dataset: 'gps',
-  model: 'hypersagnn-gps',
-  version: '1',
-  nodeTypes: [
-    { name: 'user', count: 146, offset: 0 },
-    { name: 'location', count: 70, offset: 146 },
-    { name: 'activity', count: 5, offset: 216 },
-  ],
-  minCandidateSize: 2,
-  maxCandidateSize: 3,
-  testMetrics: null,
-};
 
 function resolve(value: unknown, minSize?: number) {
   const errors: CandidateError[] = [];

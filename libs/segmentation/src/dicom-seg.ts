@@ -99,8 +99,14 @@ export async function readSourceHeaders(files: string[]): Promise<NaturalDataset
   try {
     const datasets: NaturalDataset[] = [];
     for (const file of files) {
-      const dataset = await readDicomDataset(file).catch(() => null);
-      if (!dataset) throw new DicomSegUnavailable('source-not-readable', `Source DICOM file ${datasets.length + 1} could not be parsed for the SEG`);
+      const which = `Source DICOM file ${datasets.length + 1}`;
+      let dataset: NaturalDataset | null;
+      try {
+        dataset = await readDicomDataset(file);
+      } catch (error) {
+        throw new DicomSegUnavailable('source-not-readable', `${which} could not be parsed for the SEG: ${(error as Error).message}`);
+      }
+      if (!dataset) throw new DicomSegUnavailable('source-not-readable', `${which} ends before its pixel data: the SEG cannot reference it`);
       datasets.push(dataset);
     }
     return datasets;

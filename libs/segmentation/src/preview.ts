@@ -4,6 +4,11 @@ import { type Rgb, organColour } from './organ-colours.js';
 
 type Panel = { rgb: Uint8Array; width: number; height: number; widthMm: number; heightMm: number; title: string };
 
+/** Text as Pango markup reads it. */
+function escapeMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 /** Abdomen window (W400/L50): HU → grey. */
 function grey(hu: number): number {
   return Math.max(0, Math.min(255, Math.round(((hu + 150) / 400) * 255)));
@@ -95,14 +100,14 @@ export async function renderPreview(
     left += p.width + gap;
     return placed;
   });
-  const legend = organs
-    .map((o, i) => {
-      const [r, g, b] = organColour(o.name);
-      const x = gap + i * 110;
-      return `<rect x="${x}" y="8" width="14" height="14" fill="rgb(${r},${g},${b})"/><text x="${x + 20}" y="20" font-family="sans-serif" font-size="13" fill="white">${o.name}</text>`;
-    })
-    .join('');
-  composites.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${legendHeight}">${legend}</svg>`), left: 0, top: 0 });
+  // The legend is drawn from raw colour and Pango text, not SVG: image loaders other than the
+  // served raster ones are blocked in processes that decode uploads (restrictImageLoaders).
+  organs.forEach((o, i) => {
+    const [r, g, b] = organColour(o.name);
+    const x = gap + i * 110;
+    composites.push({ input: { create: { width: 14, height: 14, channels: 3, background: { r, g, b } } }, left: x, top: 8 });
+    composites.push({ input: { text: { text: `<span foreground="white">${escapeMarkup(o.name)}</span>`, font: 'sans 13', dpi: 72, rgba: true } }, left: x + 20, top: 8 });
+  });
   return sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 } } })
     .composite(composites)
     .png()

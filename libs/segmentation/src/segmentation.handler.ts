@@ -48,7 +48,14 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
 
   private async readInput(jobId: string, input: SegmentationParams['input']): Promise<Volume> {
     const files = this.storage.inputFiles(jobId, input);
-    if (input.format === VolumeFormat.DicomZip) return readDicomSeries(files, this.config.segmentationMaxVoxels);
+    if (input.format === VolumeFormat.DicomZip) {
+      const volume = await readDicomSeries(files, this.config.segmentationMaxVoxels);
+      // The API computed the grid from the files' tags; a reader that skipped a file must not pass unnoticed.
+      if (volume.size.some((n, axis) => n !== input.geometry.size[axis])) {
+        throw new VolumeError('volume.data-size-mismatch', `The DICOM series read as ${volume.size.join('×')} voxels; its ${files.length} files' tags declare ${input.geometry.size.join('×')}`);
+      }
+      return volume;
+    }
     return readVolume(files[0], this.config.segmentationMaxVoxels);
   }
 

@@ -17,8 +17,10 @@ async function head(file: string, bytes: number, gzipped: boolean): Promise<Buff
       total += (chunk as Buffer).length;
       if (total >= bytes) break;
     }
-  } catch {
-    // A corrupt stream is reported by verifyGzip; here we use what we have.
+  } catch (error) {
+    // zlib's errors (Z_DATA_ERROR, Z_BUF_ERROR...) are the upload's fault; a read error is not.
+    if (!/^Z_/.test(String((error as { code?: string }).code))) throw error;
+    throw new VolumeError('volume.corrupt-gzip', `The gzip stream is truncated or corrupt within its first ${total} decompressed bytes (${(error as Error).message})`);
   } finally {
     stream.destroy();
   }
@@ -64,7 +66,7 @@ const NIFTI_GZ_SLACK_BYTES = 1024 * 1024;
 
 /**
  * Bytes a NIfTI-1 or NIfTI-2 single-file image holds (vox_offset + voxels × bitpix / 8), from
- * its header; null when `header` is not a NIfTI header.
+ * its header; null when `header` is not a NIfTI header (magic size, rank 1–7, a finite vox_offset).
  */
 export function niftiDeclaredBytes(header: Buffer): number | null {
   if (header.length >= 348 && (header.readInt32LE(0) === 348 || header.readInt32BE(0) === 348)) {
@@ -74,6 +76,8 @@ export function niftiDeclaredBytes(header: Buffer): number | null {
     if (rank < 1 || rank > 7) return null;
     const voxels = Array.from({ length: rank }, (_, i) => Math.max(1, i16(42 + 2 * i))).reduce((a, b) => a * b, 1);
     const offset = little ? header.readFloatLE(108) : header.readFloatBE(108);
+    // A NaN vox_offset once made the byte limit NaN, and `bytes > NaN` never trips (found by fuzzing).
+    if (!Number.isFinite(offset)) return null;
     return Math.max(352, offset) + (voxels * Math.max(1, i16(72))) / 8;
   }
   if (header.length >= 540 && (header.readInt32LE(0) === 540 || header.readInt32BE(0) === 540)) {
@@ -105,7 +109,7 @@ export async function verifyGzip(file: string): Promise<void> {
         head = Buffer.concat([head, chunk.subarray(0, 540 - head.length)]);
         const declared = niftiDeclaredBytes(head);
         if (declared !== null) limit = declared + NIFTI_GZ_SLACK_BYTES;
-        else if (head.length >= 540) return callback(new VolumeError('volume.not-nifti', 'The gzip stream does not start with a NIfTI-1 or NIfTI-2 header'));
+        else if (head.length >= 540) return callback(new VolumeError('volume.not-nifti', 'The gzip stream does not start with a valid NIfTI-1 or NIfTI-2 header (header size 348 or 540, rank 1–7, a finite vox_offset)'));
       }
       if (bytes > limit) {
         return callback(new VolumeError('volume.gzip-bomb', `The gzip stream expands past ${limit} bytes, more than its NIfTI header declares (${limit - NIFTI_GZ_SLACK_BYTES} bytes)`, { declaredBytes: limit - NIFTI_GZ_SLACK_BYTES }));

@@ -37,6 +37,12 @@ export const VOLUME_ERROR_CODES = [
   'volume.gantry-tilt',
   /** A transfer syntax the worker's reader cannot decode. */
   'volume.unsupported-transfer-syntax',
+  /** A file that starts like DICOM but whose header does not parse (named, with the parser's reason). */
+  'volume.unreadable-dicom-file',
+  /** An image of the chosen series whose file ends before its pixel data (named). */
+  'volume.truncated-dicom-file',
+  /** The series lacks Pixel Spacing (0028,0030): voxel sizes would be guesses. */
+  'volume.missing-pixel-spacing',
 ] as const;
 export type VolumeErrorCode = (typeof VOLUME_ERROR_CODES)[number];
 

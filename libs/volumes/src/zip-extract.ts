@@ -37,20 +37,20 @@ function entryName(entry: yauzl.Entry): string {
 
 /**
  * Extracts a zip of DICOM files into `directory` under generated names (entry names never
- * become paths), one entry at a time, each streamed from the archive on disk to its file: the
+ * become paths; each file comes back with its entry name, for messages), one entry at a time, each streamed from the archive on disk to its file: the
  * archive is never held in memory. The central directory is read first, so the entry count and
  * the declared sizes are checked before anything is written; yauzl checks every entry's actual
  * size against its declared one while inflating. Refuses traversal, symbolic links, nested
  * archives and zip bombs.
  */
-export async function extractZip(zipFile: string, directory: string, limits: ZipLimits): Promise<string[]> {
+export async function extractZip(zipFile: string, directory: string, limits: ZipLimits): Promise<{ path: string; name: string }[]> {
   let zip: yauzl.ZipFile;
   try {
     zip = await yauzl.openPromise(zipFile, { decodeStrings: false, autoClose: false, validateEntrySizes: true });
   } catch (error) {
     throw new VolumeError('volume.invalid-zip', `The upload is not a readable zip archive: ${(error as Error).message}`);
   }
-  const files: string[] = [];
+  const files: { path: string; name: string }[] = [];
   try {
     // First the central directory alone: every entry checked before a byte is written.
     const entries: { entry: yauzl.Entry; name: string }[] = [];
@@ -67,7 +67,7 @@ export async function extractZip(zipFile: string, directory: string, limits: Zip
     await fs.promises.mkdir(directory, { recursive: true });
     for (const { entry, name } of entries) {
       const target = path.join(directory, `${String(files.length).padStart(6, '0')}.dcm`);
-      files.push(target);
+      files.push({ path: target, name });
       let head = Buffer.alloc(0);
       const nested = new Transform({
         transform(chunk: Buffer, _encoding, callback) {

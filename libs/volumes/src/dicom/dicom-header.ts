@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import dcmjs, { type NaturalDataset } from 'dcmjs';
+import { VolumeError } from '../volume-error.js';
 
 const { DicomDict, DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
@@ -22,6 +24,8 @@ export enum DicomEncoding {
 /** The tags of one DICOM file that series grouping and the geometry checks need (no pixels). */
 export type DicomHeader = {
   file: string;
+  /** The file as the client named it (zip entry or part file name), for messages. */
+  name: string;
   encoding: DicomEncoding;
   transferSyntaxUid: string;
   sopClassUid: string;
@@ -119,10 +123,12 @@ function parse(bytes: Buffer): { dataset: NaturalDataset; complete: boolean } {
 
 /**
  * Reads a file's dataset up to the pixel data, never the pixels: the first 64 KiB, more only
- * while the header runs past them. Null when the file is not DICOM (or its header is unreadable).
+ * while the header runs past them. Null when the file is not DICOM (no DICOM signature). A file
+ * that starts like DICOM but whose header does not parse, even read whole, is a 422
+ * `unreadable-dicom-file` naming it (`name`) and the parser's reason: never silently skipped.
  * Files without preamble or without any meta group are read too.
  */
-async function readHeadDataset(file: string): Promise<HeadDataset | null> {
+async function readHeadDataset(file: string, name: string): Promise<HeadDataset | null> {
   const size = (await fs.promises.stat(file)).size;
   let bytes = Math.min(size, FIRST_READ_BYTES);
   let head = await readHead(file, bytes);
@@ -134,13 +140,18 @@ async function readHeadDataset(file: string): Promise<HeadDataset | null> {
     try {
       const { dataset, complete } = parse(Buffer.concat([prefix, head]));
       if (complete || whole) return { encoding: sniffed.encoding, dataset, complete };
-    } catch {
-      if (whole) return null;
+    } catch (error) {
+      // Cut short by the read: parsed again with more bytes. Read whole: the file is broken.
+      if (whole) throw unreadable(name, `its header does not parse (${String((error as Error)?.message ?? error).slice(0, 200)})`);
     }
-    if (bytes >= MAX_HEADER_BYTES) return null;
+    if (bytes >= MAX_HEADER_BYTES) throw unreadable(name, `its header runs past ${MAX_HEADER_BYTES} bytes without reaching the pixel data`);
     bytes = Math.min(size, bytes * 8, MAX_HEADER_BYTES);
     head = await readHead(file, bytes);
   }
+}
+
+function unreadable(name: string, reason: string): VolumeError {
+  return new VolumeError('volume.unreadable-dicom-file', `"${name}" starts like a DICOM file but ${reason}`, { file: name });
 }
 
 /**
@@ -149,13 +160,13 @@ async function readHeadDataset(file: string): Promise<HeadDataset | null> {
  * header bytes (readHeadDataset). Null when the file is not DICOM or its header ends before the
  * pixel data (truncated).
  */
-export async function readDicomDataset(file: string): Promise<NaturalDataset | null> {
-  const read = await readHeadDataset(file);
+export async function readDicomDataset(file: string, name = path.basename(file)): Promise<NaturalDataset | null> {
+  const read = await readHeadDataset(file, name);
   return read?.complete ? read.dataset : null;
 }
 
 /** The header fields series grouping and the geometry checks use, from a naturalised dataset. */
-function headerOf(ds: NaturalDataset, complete: boolean): Omit<DicomHeader, 'file' | 'encoding'> {
+function headerOf(ds: NaturalDataset, complete: boolean): Omit<DicomHeader, 'file' | 'name' | 'encoding'> {
   const shared = item(ds.SharedFunctionalGroupsSequence) ?? {};
   const perFrame = Array.isArray(ds.PerFrameFunctionalGroupsSequence) ? (ds.PerFrameFunctionalGroupsSequence as Record<string, unknown>[]) : [];
   const frames = Math.max(1, Number(text(ds.NumberOfFrames)) || 1);
@@ -189,12 +200,12 @@ function headerOf(ds: NaturalDataset, complete: boolean): Omit<DicomHeader, 'fil
 
 /**
  * Reads a file's DICOM header up to the pixel data, never the pixels (readHeadDataset). Null when
- * the file is not DICOM (or its header is unreadable). Files without preamble or without any
- * meta group are read too.
+ * the file is not DICOM; a 422 naming `name` when it starts like DICOM but its header does not
+ * parse. Files without preamble or without any meta group are read too.
  */
-export async function readDicomHeader(file: string): Promise<DicomHeader | null> {
-  const read = await readHeadDataset(file);
-  return read && { file, encoding: read.encoding, ...headerOf(read.dataset, read.complete) };
+export async function readDicomHeader(file: string, name = path.basename(file)): Promise<DicomHeader | null> {
+  const read = await readHeadDataset(file, name);
+  return read && { file, name, encoding: read.encoding, ...headerOf(read.dataset, read.complete) };
 }
 
 /**

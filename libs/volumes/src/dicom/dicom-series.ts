@@ -35,6 +35,22 @@ export enum DropReason {
 
 export type DroppedImages = { reason: DropReason; seriesUid: string; files: number };
 
+/** Why a file of the upload is not part of any series. */
+export enum IgnoreReason {
+  /** No DICOM signature (a readme, a thumbnail database...). */
+  NotDicom = 'not-dicom',
+  /** DICOM without an image: no Rows/Columns or no Pixel Data (DICOMDIR, structured reports...). */
+  NoImage = 'no-image',
+  /** An image whose file ends before its Pixel Data, of another series than the one read. */
+  IncompleteImage = 'incomplete-image',
+}
+
+/** Files of one reason left out, counted, with the first few names. */
+export type IgnoredFiles = { reason: IgnoreReason; files: number; examples: string[] };
+
+/** Names listed per reason in reports and messages. */
+const EXAMPLES = 5;
+
 export type DicomSeriesGroup = {
   /** The SeriesInstanceUID, or `derived-<16 hex>` (a hash of the SeriesKey) when it is missing. */
   seriesUid: string;
@@ -59,8 +75,10 @@ export type DicomSeriesReport = {
   slices: number;
   /** Images left out of the volume and why (every series of the upload). */
   dropped: DroppedImages[];
-  /** Files that are not DICOM images (DICOMDIR, reports, other files). */
+  /** Files that are not DICOM images (DICOMDIR, reports, other files): how many in all. */
   ignoredFiles: number;
+  /** The same files by reason, with the first names of each. */
+  ignored: IgnoredFiles[];
   /** Series in the upload, this one included. */
   seriesInUpload: number;
 };
@@ -79,6 +97,33 @@ function seriesKey(h: DicomHeader): SeriesKey {
 }
 
 const isImage = (h: DicomHeader | null): h is DicomHeader => h !== null && h.hasPixelData && h.rows > 0 && h.columns > 0;
+/** An image object (Rows, Columns) whose file ended before its Pixel Data: truncated, most likely. */
+const isIncompleteImage = (h: DicomHeader | null): h is DicomHeader => h !== null && !h.hasPixelData && h.rows > 0 && h.columns > 0;
+
+/** The series id a header is grouped under: its SeriesInstanceUID, or `derived-<hash of its SeriesKey>`. */
+function seriesIdOf(h: DicomHeader): string {
+  return h.seriesUid || `derived-${createHash('sha256').update(JSON.stringify(seriesKey(h))).digest('hex').slice(0, 16)}`;
+}
+
+function ignoredBy(reason: IgnoreReason, names: string[]): IgnoredFiles[] {
+  return names.length ? [{ reason, files: names.length, examples: names.slice(0, EXAMPLES) }] : [];
+}
+
+/** "a", "b" and 3 more */
+function listed(names: string[]): string {
+  const shown = names.slice(0, EXAMPLES).map((n) => `"${n}"`).join(', ');
+  return names.length > EXAMPLES ? `${shown} and ${names.length - EXAMPLES} more` : shown;
+}
+
+/** 422 naming the images of the series being read whose files end before their pixel data. */
+function truncatedImages(headers: DicomHeader[]): VolumeError {
+  const names = headers.map((h) => h.name);
+  return new VolumeError(
+    'volume.truncated-dicom-file',
+    `${names.length} image file${names.length === 1 ? '' : 's'} of the series end${names.length === 1 ? 's' : ''} before the pixel data (truncated?): ${listed(names)}; upload the complete files`,
+    { files: names.slice(0, 100) },
+  );
+}
 
 /** The most common value of `key` among `headers`. */
 function majority(headers: DicomHeader[], key: (h: DicomHeader) => string): string {
@@ -91,18 +136,28 @@ function majority(headers: DicomHeader[], key: (h: DicomHeader) => string): stri
  * Groups DICOM headers into series: by SeriesInstanceUID, or — when that is missing or empty,
  * as anonymisers leave it — by the SeriesKey (study, frame of reference, orientation, matrix,
  * pixel spacing). Localisers and images that do not fit their series are dropped and counted;
- * files that are not images are counted as ignored. 422 `no-dicom-files` when no image is left.
+ * files that are not images are counted as ignored, by reason (`names[i]` names `headers[i]`,
+ * a null header being a file without DICOM signature). Images whose files end before their pixel
+ * data are set aside in `incomplete`: the caller refuses them if they belong to the series it
+ * reads (truncatedImagesOf), else reports them. 422 `no-dicom-files` when no image is left.
  */
-export function groupDicomSeries(headers: (DicomHeader | null)[]): { series: DicomSeriesGroup[]; dropped: DroppedImages[]; ignoredFiles: number } {
+export function groupDicomSeries(
+  headers: (DicomHeader | null)[],
+  names: string[] = headers.map((h, i) => h?.name ?? `file ${i + 1}`),
+): { series: DicomSeriesGroup[]; dropped: DroppedImages[]; ignored: IgnoredFiles[]; incomplete: DicomHeader[] } {
   const images = headers.filter(isImage);
-  const ignoredFiles = headers.length - images.length;
-  if (!images.length) throw new VolumeError('volume.no-dicom-files', `The upload holds no readable DICOM images (${headers.length} file${headers.length === 1 ? '' : 's'}, none a DICOM image)`);
+  const incomplete = headers.filter(isIncompleteImage);
+  const ignored = [
+    ...ignoredBy(IgnoreReason.NotDicom, names.filter((_, i) => headers[i] === null)),
+    ...ignoredBy(IgnoreReason.NoImage, headers.filter((h): h is DicomHeader => h !== null && !isImage(h) && !isIncompleteImage(h)).map((h) => h.name)),
+  ];
+  if (!images.length && incomplete.length) throw truncatedImages(incomplete);
+  if (!images.length) throw new VolumeError('volume.no-dicom-files', `The upload holds no readable DICOM images (${headers.length} file${headers.length === 1 ? '' : 's'}, none a DICOM image)`, { ignored });
   const groups = new Map<string, DicomSeriesGroup>();
   for (const h of images) {
     const derived = !h.seriesUid;
-    const key = derived ? seriesKey(h) : undefined;
-    const seriesUid = derived ? `derived-${createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16)}` : h.seriesUid;
-    const group = groups.get(seriesUid) ?? { seriesUid, grouping: derived ? SeriesGrouping.Derived : SeriesGrouping.SeriesInstanceUid, key, description: h.description, modality: h.modality, headers: [] };
+    const seriesUid = seriesIdOf(h);
+    const group = groups.get(seriesUid) ?? { seriesUid, grouping: derived ? SeriesGrouping.Derived : SeriesGrouping.SeriesInstanceUid, key: derived ? seriesKey(h) : undefined, description: h.description, modality: h.modality, headers: [] };
     group.headers.push(h);
     groups.set(seriesUid, group);
   }
@@ -130,7 +185,17 @@ export function groupDicomSeries(headers: (DicomHeader | null)[]): { series: Dic
     series = series.filter((g) => slices(g) > 1);
   }
   if (!series.length) throw new VolumeError('volume.no-dicom-files', 'The upload holds no DICOM images but localisers', { dropped });
-  return { series, dropped, ignoredFiles };
+  return { series, dropped, ignored, incomplete };
+}
+
+/**
+ * The incomplete images (groupDicomSeries) of `chosen` are a 422 naming them: a slice cut short
+ * must not vanish from the volume. Those of other series are returned, to be reported.
+ */
+export function truncatedImagesOf(chosen: DicomSeriesGroup, incomplete: DicomHeader[]): IgnoredFiles[] {
+  const ofChosen = incomplete.filter((h) => seriesIdOf(h) === chosen.seriesUid);
+  if (ofChosen.length) throw truncatedImages(ofChosen);
+  return ignoredBy(IgnoreReason.IncompleteImage, incomplete.map((h) => h.name));
 }
 
 /**
@@ -177,8 +242,15 @@ export function seriesGeometry(group: DicomSeriesGroup, maxVoxels: number): { ge
   if (slices.length < 2) throw new VolumeError('volume.single-slice', 'The series has one slice; a 3D volume needs several');
   const first = group.headers[0];
   const orientation = first.orientation;
-  if (!orientation || orientation.length !== 6 || slices.some((s) => !s.position || s.position.length !== 3)) {
-    throw new VolumeError('volume.missing-slice-position', 'The series lacks Image Orientation (Patient) or Image Position (Patient) on some slice: its slices cannot be placed in space');
+  if (!orientation || orientation.length !== 6) {
+    throw new VolumeError('volume.missing-slice-position', `The series lacks Image Orientation (Patient) (first file "${first.name}"): its slices cannot be placed in space`);
+  }
+  const unplaced = [...new Set(slices.filter((s) => !s.position || s.position.length !== 3).map((s) => group.headers.find((h) => h.file === s.file)!.name))];
+  if (unplaced.length) {
+    throw new VolumeError('volume.missing-slice-position', `The series lacks Image Position (Patient) on ${listed(unplaced)}: those slices cannot be placed in space`, { files: unplaced.slice(0, 100) });
+  }
+  if (!first.pixelSpacing || first.pixelSpacing.length !== 2 || first.pixelSpacing.some((v) => !(v > 0))) {
+    throw new VolumeError('volume.missing-pixel-spacing', `The series lacks a positive Pixel Spacing (0028,0030) (first file "${first.name}"): voxel sizes, volumes in mL and the resampling to the models' grid would be guesses`);
   }
   const placed = slices as DicomSlice[];
   const row = orientation.slice(0, 3);
@@ -214,7 +286,7 @@ export function seriesGeometry(group: DicomSeriesGroup, maxVoxels: number): { ge
   if (voxels > maxVoxels) {
     throw new VolumeError('volume.too-large', `The series has ${voxels} voxels (${size.join('×')}); the limit is ${maxVoxels}`, { voxels, maxVoxels });
   }
-  const [rowSpacing, columnSpacing] = first.pixelSpacing ?? [1, 1];
+  const [rowSpacing, columnSpacing] = first.pixelSpacing;
   const spacingZ = (along[along.length - 1] - along[0]) / (along.length - 1);
   return {
     slices: placed,
@@ -231,7 +303,7 @@ export function seriesGeometry(group: DicomSeriesGroup, maxVoxels: number): { ge
 export function seriesReport(
   group: DicomSeriesGroup,
   slices: number,
-  upload: { dropped: DroppedImages[]; ignoredFiles: number; seriesInUpload: number },
+  upload: { dropped: DroppedImages[]; ignored: IgnoredFiles[]; seriesInUpload: number },
 ): DicomSeriesReport {
   const { uid, name } = transferSyntax(group.headers[0].transferSyntaxUid);
   return {
@@ -245,5 +317,6 @@ export function seriesReport(
     files: group.headers.length,
     slices,
     ...upload,
+    ignoredFiles: upload.ignored.reduce((n, i) => n + i.files, 0),
   };
 }

@@ -25,7 +25,7 @@ import { VolumeError } from '../volume-error.js';
 import { extractZip } from '../zip-extract.js';
 import { DicomEncoding, readDicomHeader } from './dicom-header.js';
 import { intakeDicomFiles } from './dicom-intake.js';
-import { DropReason, SeriesGrouping, chooseSeries, groupDicomSeries, seriesGeometry } from './dicom-series.js';
+import { DropReason, IgnoreReason, SeriesGrouping, chooseSeries, groupDicomSeries, seriesGeometry } from './dicom-series.js';
 
 let dir: string;
 beforeEach(() => {
@@ -40,6 +40,16 @@ function write(buffers: Buffer[], prefix = ''): string[] {
     fs.writeFileSync(file, bytes);
     return file;
   });
+}
+
+/** The files of an upload as intake gets them: stored path and the client's name (here slice-N.dcm). */
+function upload(buffers: Buffer[]): { path: string; name: string }[] {
+  return write(buffers, 'up-').map((file, i) => ({ path: file, name: `slice-${i}.dcm` }));
+}
+
+/** A Part-10 file cut just before its Pixel Data element: a complete header, no pixels. */
+function cutBeforePixels(bytes: Buffer): Buffer {
+  return bytes.subarray(0, bytes.lastIndexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00])));
 }
 
 async function refusal(promise: Promise<unknown> | (() => unknown)): Promise<VolumeError> {
@@ -59,7 +69,7 @@ describe('DICOM headers', () => {
   it('reads Part-10 files with and without preamble, bare datasets, and refuses what is not DICOM', async () => {
     const file = part10(tinySlices()[0]);
     const [full, noPreamble, raw, text] = write([file, withoutPreamble(file), withoutMeta(file), Buffer.from('not a DICOM file at all, just words')]);
-    const headers = await Promise.all([full, noPreamble, raw].map(readDicomHeader));
+    const headers = await Promise.all([full, noPreamble, raw].map((f) => readDicomHeader(f)));
     expect(headers.map((h) => h?.encoding)).toEqual([DicomEncoding.Part10, DicomEncoding.NoPreamble, DicomEncoding.RawDataset]);
     for (const h of headers) {
       expect(h).toMatchObject({ rows: 16, columns: 16, frames: 1, hasPixelData: true, seriesUid: '1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.2', transferSyntaxUid: SYNTAX.explicit });
@@ -79,7 +89,7 @@ describe('DICOM headers', () => {
 });
 
 describe('DICOM series grouping', () => {
-  const headersOf = async (datasets: Record<string, unknown>[]) => Promise.all(write(datasets.map((d) => part10(d))).map(readDicomHeader));
+  const headersOf = async (datasets: Record<string, unknown>[]) => Promise.all(write(datasets.map((d) => part10(d))).map((f) => readDicomHeader(f)));
 
   it('groups files without SeriesInstanceUID by the fallback key, and says so', async () => {
     const { series } = groupDicomSeries(await headersOf(tinySlices().map(blankUids)));
@@ -129,7 +139,7 @@ describe('DICOM series grouping', () => {
   it('gives from the tags alone the grid the pixel reader gives (axial and sagittal)', async () => {
     for (const slices of [tinySlices(), sagittal(tinySlices())]) {
       const files = write(slices.map((s) => part10(s)), `${slices[0].ImageOrientationPatient}-`);
-      const { series } = groupDicomSeries(await Promise.all(files.map(readDicomHeader)));
+      const { series } = groupDicomSeries(await Promise.all(files.map((f) => readDicomHeader(f))));
       const { geometry } = seriesGeometry(series[0], MAX_VOXELS);
       expect(gridDifferences(await readDicomSeries(files, MAX_VOXELS), geometry)).toEqual([]);
     }
@@ -140,21 +150,22 @@ describe('DICOM intake (API) then read (worker)', () => {
   it('reads an anonymised export without preamble or meta, mixed with a localiser and a non-DICOM file', async () => {
     const slices = tinySlices().map(blankUids);
     const files = [part10(slices[0]), withoutPreamble(part10(slices[1])), withoutMeta(part10(slices[2])), part10(localizer(slices[0])), Buffer.from('DICOMDIR? no: notes')];
-    const intake = await intakeDicomFiles(write(files), { maxVoxels: MAX_VOXELS });
+    const intake = await intakeDicomFiles(upload(files), { maxVoxels: MAX_VOXELS });
     expect(intake.report).toMatchObject({ grouping: SeriesGrouping.Derived, slices: 3, files: 3, ignoredFiles: 1, dropped: [{ reason: DropReason.Localizer, files: 1 }] });
+    expect(intake.report.ignored).toEqual([{ reason: IgnoreReason.NotDicom, files: 1, examples: ['slice-4.dcm'] }]);
     expect(fs.readdirSync(dir)).toHaveLength(3); // the localiser and the note are gone
     const volume = await readDicomSeries(intake.files, MAX_VOXELS);
     expect(Array.from(volume.data)).toEqual(Array.from((await original()).data));
   });
 
   it('decodes RLE Lossless voxel for voxel', async () => {
-    const intake = await intakeDicomFiles(write(tinySlices().map(rleFile)), { maxVoxels: MAX_VOXELS });
+    const intake = await intakeDicomFiles(upload(tinySlices().map(rleFile)), { maxVoxels: MAX_VOXELS });
     expect(intake.report.transferSyntax).toEqual({ uid: SYNTAX.rle, name: 'RLE Lossless' });
     expect(Array.from((await readDicomSeries(intake.files, MAX_VOXELS)).data)).toEqual(Array.from((await original()).data));
   });
 
   it('decodes JPEG Baseline (8-bit, lossy) within a few grey steps', async () => {
-    const files = write(await Promise.all(tinySlices().map((s) => jpegBaselineFile(s, [-200, 1000]))));
+    const files = upload(await Promise.all(tinySlices().map((s) => jpegBaselineFile(s, [-200, 1000]))));
     const intake = await intakeDicomFiles(files, { maxVoxels: MAX_VOXELS });
     expect(intake.report.transferSyntax.name).toBe('JPEG Baseline (Process 1)');
     const volume = await readDicomSeries(intake.files, MAX_VOXELS);
@@ -166,22 +177,73 @@ describe('DICOM intake (API) then read (worker)', () => {
   });
 
   it('reads an enhanced multi-frame CT voxel for voxel', async () => {
-    const intake = await intakeDicomFiles(write([part10(enhancedCt(tinySlices()))]), { maxVoxels: MAX_VOXELS });
+    const intake = await intakeDicomFiles(upload([part10(enhancedCt(tinySlices()))]), { maxVoxels: MAX_VOXELS });
     expect(intake.report).toMatchObject({ multiFrame: true, files: 1, slices: 3 });
     expect(intake.geometry.size).toEqual([16, 16, 3]);
     expect(Array.from((await readDicomSeries(intake.files, MAX_VOXELS)).data)).toEqual(Array.from((await original()).data));
   });
 
   it('refuses a transfer syntax it cannot decode, naming it', async () => {
-    const error = await refusal(intakeDicomFiles(write(tinySlices().map((s) => unsupportedSyntaxFile(s))), { maxVoxels: MAX_VOXELS }));
+    const error = await refusal(intakeDicomFiles(upload(tinySlices().map((s) => unsupportedSyntaxFile(s))), { maxVoxels: MAX_VOXELS }));
     expect(error.code).toBe('volume.unsupported-transfer-syntax');
     expect(error.message).toContain('High-Throughput JPEG 2000 Lossless (1.2.840.10008.1.2.4.201)');
   });
 
   it('refuses a series over the voxel limit from its tags', async () => {
-    const error = await refusal(intakeDicomFiles(write(tinySlices().map((s) => part10(s))), { maxVoxels: 700 }));
+    const error = await refusal(intakeDicomFiles(upload(tinySlices().map((s) => part10(s))), { maxVoxels: 700 }));
     expect(error.code).toBe('volume.too-large');
     expect(error.details).toEqual({ voxels: 768, maxVoxels: 700 });
+  });
+});
+
+/** A copy of a dataset without the given attributes. */
+function without<T extends object>(dataset: T, ...keys: string[]): T {
+  return Object.fromEntries(Object.entries(dataset).filter(([key]) => !keys.includes(key))) as T;
+}
+
+describe('DICOM intake: no file left out silently', () => {
+  const slices = () => tinySlices().map((s) => part10(s));
+
+  it('refuses a file that starts like DICOM but does not parse, naming it and the reason', async () => {
+    const files = slices();
+    files[1] = files[1].subarray(0, 150); // "DICM", then the meta group cut off
+    const error = await refusal(intakeDicomFiles(upload(files), { maxVoxels: MAX_VOXELS }));
+    expect(error.code).toBe('volume.unreadable-dicom-file');
+    expect(error.message).toMatch(/^"slice-1\.dcm" starts like a DICOM file but its header does not parse \(.+\)/);
+    expect(error.details).toEqual({ file: 'slice-1.dcm' });
+  });
+
+  it('refuses an image of the series cut before its pixels (it would vanish from the volume), naming it', async () => {
+    const files = slices();
+    files[2] = cutBeforePixels(files[2]);
+    const error = await refusal(intakeDicomFiles(upload(files), { maxVoxels: MAX_VOXELS }));
+    expect(error.code).toBe('volume.truncated-dicom-file');
+    expect(error.message).toContain('"slice-2.dcm"');
+    expect(error.details).toEqual({ files: ['slice-2.dcm'] });
+  });
+
+  it('reports, by reason and name, a cut image of another series and a DICOM file without an image', async () => {
+    const other = asSeries(tinySlices(), newUid(), 'other');
+    const noImage = without(tinySlices()[0], 'Rows', 'Columns');
+    const files = [...slices(), cutBeforePixels(part10(other[0])), cutBeforePixels(part10(noImage))];
+    const intake = await intakeDicomFiles(upload(files), { maxVoxels: MAX_VOXELS });
+    expect(intake.report.slices).toBe(3);
+    expect(intake.report.ignoredFiles).toBe(2);
+    expect(intake.report.ignored).toEqual([
+      { reason: IgnoreReason.NoImage, files: 1, examples: ['slice-4.dcm'] },
+      { reason: IgnoreReason.IncompleteImage, files: 1, examples: ['slice-3.dcm'] },
+    ]);
+  });
+
+  it('names the slices without Image Position (Patient), and refuses a series without Pixel Spacing', async () => {
+    const unplaced = tinySlices().map((s, i) => (i === 1 ? without(s, 'ImagePositionPatient') : s));
+    const error = await refusal(intakeDicomFiles(upload(unplaced.map((s) => part10(s))), { maxVoxels: MAX_VOXELS }));
+    expect(error.code).toBe('volume.missing-slice-position');
+    expect(error.message).toContain('"slice-1.dcm"');
+    const unspaced = tinySlices().map((s) => without(s, 'PixelSpacing'));
+    const spacing = await refusal(intakeDicomFiles(upload(unspaced.map((s) => part10(s))), { maxVoxels: MAX_VOXELS }));
+    expect(spacing.code).toBe('volume.missing-pixel-spacing');
+    expect(spacing.message).toContain('"slice-0.dcm"');
   });
 });
 
@@ -195,8 +257,9 @@ describe('zip extraction', () => {
 
   it('streams entries to generated names, skipping folders and macOS debris', async () => {
     const files = await extractZip(zipFile({ 'a/IM0001': new Uint8Array([1, 2]), 'a/b/no-extension': new Uint8Array([3]), '__MACOSX/a/._IM0001': new Uint8Array([9]) }), path.join(dir, 'out'), limits);
-    expect(files.map((f) => path.basename(f))).toEqual(['000000.dcm', '000001.dcm']);
-    expect(files.map((f) => Array.from(fs.readFileSync(f)))).toEqual([[1, 2], [3]]);
+    expect(files.map((f) => path.basename(f.path))).toEqual(['000000.dcm', '000001.dcm']);
+    expect(files.map((f) => f.name)).toEqual(['a/IM0001', 'a/b/no-extension']);
+    expect(files.map((f) => Array.from(fs.readFileSync(f.path)))).toEqual([[1, 2], [3]]);
   });
 
   it.each([

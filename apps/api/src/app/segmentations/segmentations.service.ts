@@ -10,6 +10,7 @@ import { JobKind, JobsService } from '@lumen/jobs';
 import { SegmentationError, type SegmentationJob, type SegmentationOutput, type SegmentationParams, SegmentationStorage, isDicomInput, servedCascade } from '@lumen/segmentation';
 import {
   DICOM_MAX_FILES,
+  type DicomUploadFile,
   VolumeError,
   VolumeFormat,
   assertSameGrid,
@@ -75,7 +76,7 @@ export class SegmentationsService {
     if (named) return named;
     // Any other name (or none): a zip, or a DICOM file (an enhanced multi-frame CT is one file).
     if (await looksLikeZip(image.path)) return VolumeFormat.DicomZip;
-    if (await readDicomHeader(image.path)) return 'dicom-files';
+    if (await readDicomHeader(image.path, image.clientName || 'image')) return 'dicom-files';
     return formatFromFileName(image.clientName);
   }
 
@@ -96,7 +97,7 @@ export class SegmentationsService {
       return { format: kind, file: file.name, clientFileName: image.clientName, geometry };
     }
     const directory = this.storage.dicomDir(jobId);
-    let files: string[];
+    let files: DicomUploadFile[];
     if (kind === VolumeFormat.DicomZip) {
       files = await extractZip(images[0].path, directory, { maxEntries: DICOM_MAX_FILES, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
     } else {
@@ -104,7 +105,7 @@ export class SegmentationsService {
       files = images.map((image, index) => {
         const target = path.join(directory, `${String(index).padStart(6, '0')}.dcm`);
         fs.renameSync(image.path, target);
-        return target;
+        return { path: target, name: image.clientName || `part ${index + 1}` };
       });
     }
     const { files: series, geometry, report } = await intakeDicomFiles(files, { seriesUid, maxVoxels: this.config.segmentationMaxVoxels });
