@@ -54,8 +54,18 @@ def run_numpy(model, x):
             y = np.maximum(ins[0], 0)
         elif n.op_type == 'Add':
             y = ins[0] + ins[1]
-        elif n.op_type in ('GlobalAveragePool', 'ReduceMean'):
-            y = ins[0].mean(axis=(2, 3), keepdims=bool(a.get('keepdims', 1)))
+        elif n.op_type == 'GlobalAveragePool':
+            y = ins[0].mean(axis=(2, 3), keepdims=True)
+        elif n.op_type == 'ReduceMean':  # opset 17: axes is an attribute
+            y = ins[0].mean(axis=tuple(a['axes']), keepdims=bool(a.get('keepdims', 1)))
+        elif n.op_type == 'Gather':  # the mirror image: columns in reverse order
+            y = np.take(ins[0], ins[1].astype(np.int64), axis=a.get('axis', 0))
+        elif n.op_type == 'Concat':
+            y = np.concatenate(ins, axis=a['axis'])
+        elif n.op_type == 'Reshape':
+            shape = ins[1].astype(np.int64).copy()
+            shape[shape == 0] = np.array(ins[0].shape)[np.flatnonzero(shape == 0)]
+            y = ins[0].reshape(tuple(shape))
         elif n.op_type == 'Flatten':
             y = ins[0].reshape(ins[0].shape[0], -1)
         elif n.op_type == 'Gemm':
@@ -67,20 +77,6 @@ def run_numpy(model, x):
             y = a.get('alpha', 1.0) * A @ B + (a.get('beta', 1.0) * ins[2] if len(ins) > 2 else 0)
         elif n.op_type == 'Tanh':
             y = np.tanh(ins[0])
-        elif n.op_type == 'Slice':  # the option-A shortcut's x[:, :, ::2, ::2]
-            starts, ends = ins[1].astype(np.int64), ins[2].astype(np.int64)
-            axes = ins[3].astype(np.int64) if len(ins) > 3 and ins[3] is not None else np.arange(len(starts))
-            steps = ins[4].astype(np.int64) if len(ins) > 4 and ins[4] is not None else np.ones_like(starts)
-            idx = [slice(None)] * ins[0].ndim
-            for st, en, ax, sp in zip(starts, ends, axes, steps):
-                idx[ax] = slice(int(st), int(min(en, ins[0].shape[ax])), int(sp))
-            y = ins[0][tuple(idx)]
-        elif n.op_type == 'Pad':  # ... and its zero channels
-            assert a.get('mode', b'constant') in (b'constant', 'constant')
-            p = ins[1].astype(np.int64)
-            k = len(p) // 2
-            y = np.pad(ins[0], [(int(p[i]), int(p[i + k])) for i in range(k)],
-                       constant_values=float(ins[2]) if len(ins) > 2 and ins[2] is not None else 0.0)
         elif n.op_type == 'Constant':
             y = numpy_helper.to_array(a['value']).astype(np.float64)
         else:
@@ -118,7 +114,7 @@ def main():
 
     # compare with PyTorch on 16 real test images
     xq, _ = common.load_split('test')
-    x = common.normalise_uint8_with(xq[::313][:16], mean, std)
+    x = common.normalise_uint8(xq[::313][:16], mean, std)
     with torch.no_grad():
         ref = model(x).numpy()
     got = run_numpy(m, x.numpy())
@@ -148,7 +144,8 @@ def main():
         'licence': 'backbone weights: BSD-2 (../shared/data/pretrained/resnet-cifar10/LICENSE)',
         'description': (f'{bits}-bit deep hash for CIFAR-10-like 32x32 RGB images: the CIFAR ResNet-{depth} '
                         f'of He et al. (16-32-64 channels, option-A shortcuts), pretrained on CIFAR-10 '
-                        f'classification and fine-tuned with central similarity quantisation (CSQ); '
+                        f'classification and fine-tuned with central similarity quantisation (CSQ); the '
+                        f'features of the image and of its mirror image are averaged before the hash head; '
                         f'outputs tanh codes, bit i = 1 iff code[i] > 0; compare codes by Hamming distance.'),
         'inputs': [{'name': 'image', 'dtype': 'float32', 'shape': ['batch', 3, 32, 32]}],
         'outputs': [{'name': 'code', 'dtype': 'float32', 'shape': ['batch', bits]}],
@@ -176,6 +173,7 @@ def main():
             'epochs': tr['args']['epochs'],
             'selectedEpoch': sel,
             'validationMapTieAveragedByEpoch': val,
+            'flipAverageValidation': tr['flipAverageValidation'],
             'seed': tr['args']['seed'],
             'notes': (f"Backbone: CIFAR ResNet-{depth} pretrained on the 50,000 CIFAR-10 training images "
                       f"(PNG originals; its authors chose the epoch on the test set, so its 'test accuracy' is "
@@ -186,7 +184,9 @@ def main():
                       f"{tr['args']['lam_q']} * mean((|h|-1)^2), centres = Hadamard rows (bits/2 apart). "
                       f"Augmentation: random crop of the 4-px zero-padded image + horizontal flip. SGD nesterov "
                       f"momentum 0.9, batch {tr['args']['batch']}, weight decay {tr['args']['wd']}, OneCycle max "
-                      f"lr {tr['args']['lr']}. Export: eval mode, opset 17, BatchNorm folded into Conv. model.pt is "
+                      f"lr {tr['args']['lr']}. Flip averaging (features of the image and its mirror averaged "
+                      f"before the head, one batch of 2B in the graph) chosen on validation: see "
+                      f"flipAverageValidation. Export: eval mode, opset 17, BatchNorm folded into Conv. model.pt is "
                       f"{{'depth', 'state_dict'}} of training/hashing/common.py CifarResNetHash(bits=({bits},)).")},
         'createdAt': datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace('+00:00', 'Z'),
     }
