@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { type NodeTypeSpec, hypergraphSpecFromCard, packCandidates } from '@lumen/hypergraph';
 import { type LoadRequest, httpLoad } from '../http-load.js';
+import { servedModelDir } from '../../test/support/hypergraph-data.js';
 import { MODELS_DIR, ROOT, machine, startApi } from './api-process.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -104,9 +105,10 @@ async function main(): Promise<void> {
   const threads = Number(args.threads);
   const seed = Number(args.seed);
   const model = `hypersagnn-${dataset}`;
-  const directory = path.join(MODELS_DIR, model, '1');
+  const directory = servedModelDir(MODELS_DIR, model);
+  const version = path.basename(directory);
   const card = JSON.parse(fs.readFileSync(path.join(directory, 'card.json'), 'utf8'));
-  const spec = hypergraphSpecFromCard(card, model, '1');
+  const spec = hypergraphSpecFromCard(card, model, version);
   const candidates = pytorchCandidates(spec.nodeTypes, Math.max(...BATCHES), seed);
 
   const onnx = await onnxThroughput(path.join(directory, 'model.onnx'), candidates, threads, Number(args['min-seconds']));
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
   if (!args['skip-pytorch']) {
     try {
       const script = path.join(ROOT, 'bench', 'hypergraph', 'pytorch_throughput.py');
-      pytorch = JSON.parse(execFileSync(PYTHON, [script, '--dataset', dataset, '--threads', String(threads), '--seed', String(seed), '--batches', BATCHES.join(','), '--min-seconds', String(args['min-seconds'])], { cwd: ROOT, encoding: 'utf8' }));
+      pytorch = JSON.parse(execFileSync(PYTHON, [script, '--dataset', dataset, '--model-dir', directory, '--threads', String(threads), '--seed', String(seed), '--batches', BATCHES.join(','), '--min-seconds', String(args['min-seconds'])], { cwd: ROOT, encoding: 'utf8' }));
     } catch (error) {
       pytorch = { error: (error as Error).message.split('\n')[0] };
     }
