@@ -4,10 +4,13 @@ Two modules share the same attention/scoring head:
 
 * ``HyperSAGNNTrain``: node features are computed from each node's co-occurrence
   (incidence) row by an autoencoder (sparse linear encoder + tanh, decoder used only
-  for the reconstruction loss).  Trained jointly with the hyperedge loss.
-* ``HyperSAGNNServe``: the encoder output of every node is frozen into a constant
-  table; the model takes global node indices + a mask.  This is what is exported to
-  ONNX (Gather from a constant initializer) and what the throughput benchmark loads.
+  for the reconstruction loss), optionally concatenated with a freely trained per-node
+  embedding.  Trained jointly with the hyperedge loss.
+* ``HyperSAGNNServe``: the node features of every node are frozen into a constant
+  table; the model takes global node indices + a mask.  It may hold several trained
+  members (an ensemble): their tables sit side by side in one table and their scores
+  are averaged.  This is what is exported to ONNX (one Gather from a constant
+  initializer) and what the throughput benchmark loads.
 """
 import math
 
@@ -25,20 +28,28 @@ class SAGNNHead(nn.Module):
     Returns node_prob [B, S] and score [B] (masked mean of node_prob).
     """
 
-    def __init__(self, in_dim: int, hidden: int = 64, heads: int = 4):
+    def __init__(self, in_dim: int, hidden: int = 64, heads: int = 4, head_dim: int = 0,
+                 layer_norm: bool = False, att_dropout: float = 0.0):
         super().__init__()
-        assert hidden % heads == 0
+        if not head_dim:
+            assert hidden % heads == 0
+            head_dim = hidden // heads
         self.hidden = hidden
         self.heads = heads
-        self.dh = hidden // heads
+        self.dh = head_dim
+        inner = heads * head_dim
+        self.att_dropout = att_dropout
         self.inp = nn.Linear(in_dim, hidden)  # shared position-wise layer
         # static embedding: position-wise feed-forward of the node's own features
         self.static = nn.Linear(hidden, hidden)
         # dynamic embedding: multi-head self-attention over the OTHER nodes
-        self.q = nn.Linear(hidden, hidden)
-        self.k = nn.Linear(hidden, hidden)
-        self.v = nn.Linear(hidden, hidden)
-        self.o = nn.Linear(hidden, hidden)
+        self.q = nn.Linear(hidden, inner)
+        self.k = nn.Linear(hidden, inner)
+        self.v = nn.Linear(hidden, inner)
+        self.o = nn.Linear(inner, hidden)
+        # the reference code normalises both embeddings before comparing them
+        self.ln_s = nn.LayerNorm(hidden) if layer_norm else None
+        self.ln_d = nn.LayerNorm(hidden) if layer_norm else None
         self.out = nn.Linear(hidden, 1)
 
     def forward(self, x, mask):
@@ -55,8 +66,13 @@ class SAGNNHead(nn.Module):
         allowed = not_self.unsqueeze(0) * mask.unsqueeze(1)  # B,S(query),S(key)
         att = att + (1.0 - allowed).unsqueeze(1) * NEG_INF
         att = torch.softmax(att, dim=-1)
-        d = torch.matmul(att, v).transpose(1, 2).reshape(B, S, self.hidden)
+        if self.att_dropout > 0 and self.training:
+            att = F.dropout(att, self.att_dropout, training=True)
+        d = torch.matmul(att, v).transpose(1, 2).reshape(B, S, self.heads * self.dh)
         d = torch.tanh(self.o(d))
+        if self.ln_s is not None:
+            s = self.ln_s(s)
+            d = self.ln_d(d)
         diff = d - s
         logit = self.out(diff * diff).squeeze(-1)  # B,S
         node_prob = torch.sigmoid(logit)
@@ -64,8 +80,15 @@ class SAGNNHead(nn.Module):
         return node_prob, score
 
 
+def head_kwargs(cfg: dict) -> dict:
+    """The SAGNNHead options stored in a model config (absent in version-1 configs)."""
+    return {"head_dim": cfg.get("head_dim", 0), "layer_norm": bool(cfg.get("head_ln", False))}
+
+
 class HyperSAGNNTrain(nn.Module):
-    def __init__(self, num_nodes: int, num_types: int, dim: int, hidden: int, heads: int):
+    def __init__(self, num_nodes: int, num_types: int, dim: int, hidden: int, heads: int,
+                 head_dim: int = 0, head_ln: bool = False, att_dropout: float = 0.0,
+                 enc_ln: bool = False, free_dim: int = 0):
         super().__init__()
         self.num_nodes = num_nodes
         # encoder: sparse incidence row (num_nodes wide) -> dim, per-type bias, tanh
@@ -74,36 +97,71 @@ class HyperSAGNNTrain(nn.Module):
         self.enc_bias = nn.Parameter(torch.zeros(num_types, dim))
         # degree (row sum of the binary incidence row) enters through log1p(deg) * v_type
         self.enc_deg = nn.Parameter(torch.zeros(num_types, dim))
+        self.enc_ln = nn.LayerNorm(dim) if enc_ln else None
         # decoder (reconstruction only)
         self.dec = nn.Embedding(num_nodes, dim)
         nn.init.normal_(self.dec.weight, std=1.0 / math.sqrt(dim))
         self.dec_bias = nn.Parameter(torch.zeros(num_nodes))
-        self.head = SAGNNHead(dim, hidden, heads)
+        # a freely trained embedding per node, concatenated to the encoder output
+        self.free = nn.Embedding(num_nodes, free_dim) if free_dim else None
+        if self.free is not None:
+            nn.init.normal_(self.free.weight, std=0.1)
+        self.head = SAGNNHead(dim + free_dim, hidden, heads, head_dim, head_ln, att_dropout)
 
-    def encode_sum(self, cols, offsets):
-        """Unnormalised sum of encoder columns over each (binary) incidence row."""
-        return self.enc(cols, offsets)
+    def encode_sum(self, cols, offsets, weights=None):
+        """Sum of encoder columns over each incidence row (weights: the row's values, None = binary)."""
+        return self.enc(cols, offsets, per_sample_weights=weights)
 
-    def finish(self, ssum, deg, types, norm: str):
+    def finish(self, ssum, deg, types, norm: str, nodes):
         """ssum: [U,dim] row sums, deg: [U] float row degree (nnz).  norm 'sqrt' scales by 1/sqrt(deg)."""
         if norm == "sqrt":
             ssum = ssum * deg.clamp(min=1.0).rsqrt().unsqueeze(1)
-        return torch.tanh(ssum + self.enc_bias[types] + torch.log1p(deg).unsqueeze(1) * self.enc_deg[types])
+        z = torch.tanh(ssum + self.enc_bias[types] + torch.log1p(deg).unsqueeze(1) * self.enc_deg[types])
+        if self.enc_ln is not None:
+            z = self.enc_ln(z)
+        if self.free is not None:
+            z = torch.cat([z, self.free(nodes)], 1)
+        return z
 
     def recon_logits(self, z, cols):
-        """z: [U, dim], cols: [U, K] -> logits [U, K]."""
+        """z: [U, dim(+free)], cols: [U, K] -> logits [U, K] (the encoder part of z only)."""
         w = self.dec(cols)  # U,K,dim
+        z = z[:, : w.shape[-1]]
         return (w * z.unsqueeze(1)).sum(-1) + self.dec_bias[cols]
 
 
 class HyperSAGNNServe(nn.Module):
-    """Frozen node table + head; inputs node_index int64 [B,S], node_mask float32 [B,S]."""
+    """Frozen node table + head(s); inputs node_index int64 [B,S], node_mask float32 [B,S].
 
-    def __init__(self, num_nodes: int, dim: int, hidden: int, heads: int):
+    With `members` > 1 the table holds each member's features side by side
+    ([num_nodes, members * dim]); node_prob and score are the members' means.
+    """
+
+    def __init__(self, num_nodes: int, dim: int, hidden: int, heads: int, members: int = 1, **kwargs):
         super().__init__()
-        self.table = nn.Parameter(torch.zeros(num_nodes, dim), requires_grad=False)
-        self.head = SAGNNHead(dim, hidden, heads)
+        self.dim = dim
+        self.table = nn.Parameter(torch.zeros(num_nodes, members * dim), requires_grad=False)
+        self.members = nn.ModuleList([SAGNNHead(dim, hidden, heads, **kwargs) for _ in range(members)])
 
     def forward(self, node_index, node_mask):
         x = F.embedding(node_index, self.table)
-        return self.head(x, node_mask)
+        if len(self.members) == 1:
+            return self.members[0](x, node_mask)
+        probs, scores = [], []
+        for k, head in enumerate(self.members):
+            p, s = head(x[..., k * self.dim:(k + 1) * self.dim], node_mask)
+            probs.append(p)
+            scores.append(s)
+        return torch.stack(probs).mean(0), torch.stack(scores).mean(0)
+
+
+def load_serve(path: str):
+    """A HyperSAGNNServe from a model.pt written by train.py (version 1 files had one `head`)."""
+    ck = torch.load(path, map_location="cpu")
+    cfg = ck["config"]
+    state = {("members.0." + k[len("head."):] if k.startswith("head.") else k): v for k, v in ck["state_dict"].items()}
+    model = HyperSAGNNServe(cfg["num_nodes"], cfg["dim"], cfg["hidden"], cfg["heads"], cfg.get("members", 1),
+                            **head_kwargs(cfg))
+    model.load_state_dict(state)
+    model.eval()
+    return model, cfg
