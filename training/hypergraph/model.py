@@ -134,17 +134,22 @@ class HyperSAGNNServe(nn.Module):
     """Frozen node table + head(s); inputs node_index int64 [B,S], node_mask float32 [B,S].
 
     With `members` > 1 the table holds each member's features side by side
-    ([num_nodes, members * dim]); node_prob and score are the members' means.
+    ([num_nodes, members * dim]); node_prob and score are the members' means. `table_fp16` stores
+    the table in float16 (half the file size; gathered rows are cast back to float32).
     """
 
-    def __init__(self, num_nodes: int, dim: int, hidden: int, heads: int, members: int = 1, **kwargs):
+    def __init__(self, num_nodes: int, dim: int, hidden: int, heads: int, members: int = 1,
+                 table_fp16: bool = False, **kwargs):
         super().__init__()
         self.dim = dim
-        self.table = nn.Parameter(torch.zeros(num_nodes, members * dim), requires_grad=False)
+        dtype = torch.float16 if table_fp16 else torch.float32
+        self.table = nn.Parameter(torch.zeros(num_nodes, members * dim, dtype=dtype), requires_grad=False)
         self.members = nn.ModuleList([SAGNNHead(dim, hidden, heads, **kwargs) for _ in range(members)])
 
     def forward(self, node_index, node_mask):
         x = F.embedding(node_index, self.table)
+        if x.dtype != torch.float32:
+            x = x.float()
         if len(self.members) == 1:
             return self.members[0](x, node_mask)
         probs, scores = [], []
@@ -161,7 +166,7 @@ def load_serve(path: str):
     cfg = ck["config"]
     state = {("members.0." + k[len("head."):] if k.startswith("head.") else k): v for k, v in ck["state_dict"].items()}
     model = HyperSAGNNServe(cfg["num_nodes"], cfg["dim"], cfg["hidden"], cfg["heads"], cfg.get("members", 1),
-                            **head_kwargs(cfg))
+                            bool(cfg.get("table_fp16", False)), **head_kwargs(cfg))
     model.load_state_dict(state)
     model.eval()
     return model, cfg
