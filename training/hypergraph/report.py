@@ -13,10 +13,22 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 DATASETS = ["gps", "movielens", "drug", "wordnet"]
 
 
-def served_card(models, ds):
+def served_dir(models, ds):
     base = os.path.join(models, f"hypersagnn-{ds}")
     versions = sorted(int(v) for v in os.listdir(base) if v.isdigit() and os.path.exists(os.path.join(base, v, "card.json")))
-    with open(os.path.join(base, str(versions[-1]), "card.json")) as f:
+    return os.path.join(base, str(versions[-1]))
+
+
+def served_card(models, ds):
+    with open(os.path.join(served_dir(models, ds), "card.json")) as f:
+        return json.load(f)
+
+
+def served_history(models, ds):
+    path = os.path.join(served_dir(models, ds), "history.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
         return json.load(f)
 
 
@@ -60,8 +72,8 @@ def main():
                   f"| {fmt(r.get('testAucAtBestValidationEpoch'))} | {best} |")
     if args.curves:
         for ds, c in cards.items():
-            hist = c["training"].get("history", {})
-            if not isinstance(hist, dict):
+            hist = served_history(args.models, ds)
+            if not hist:
                 continue
             print()
             print(f"**{ds}** (mean over members of validation / test AUC; test never used to select)")
