@@ -3,7 +3,7 @@
 access beyond what the cards record).
 
   /usr/bin/python3 training/hypergraph/report.py            # every dataset, served (highest) version
-  /usr/bin/python3 training/hypergraph/report.py --curves 5 # learning curves every 5th epoch too
+  /usr/bin/python3 training/hypergraph/report.py --curves 5 # learning curves (every 5th epoch) too
 """
 import argparse
 import json
@@ -76,19 +76,19 @@ def main():
             if not hist:
                 continue
             print()
-            print(f"**{ds}** (mean over members of validation / test AUC; test never used to select)")
+            print(f"**{ds}**: mean over the members still training at that epoch (test never used to select)")
             print()
-            print("| Epoch | " + " | ".join(f"member {k[6:]} val / test" for k in hist) + " |")
-            print("|---|" + "---|" * len(hist))
+            print("| Epoch | Members | Validation AUC | Test AUC |")
+            print("|---|---|---|---|")
             longest = max(len(h) for h in hist.values())
             for ep in range(1, longest + 1):
                 if ep != 1 and ep % args.curves and ep != longest:
                     continue
-                cells = []
-                for h in hist.values():
-                    row = next((r for r in h if r["epoch"] == ep), None)
-                    cells.append("" if row is None else f"{row['val_auc']:.3f} / {row.get('test_auc', float('nan')):.3f}")
-                print(f"| {ep} | " + " | ".join(cells) + " |")
+                rows = [r for h in hist.values() for r in h if r["epoch"] == ep]
+                val = sum(r["val_auc"] for r in rows) / len(rows)
+                test = [r["test_auc"] for r in rows if "test_auc" in r]
+                print(f"| {ep} | {len(rows)} | {val:.4f} | {sum(test) / len(test):.4f} |" if test else
+                      f"| {ep} | {len(rows)} | {val:.4f} | – |")
 
 
 if __name__ == "__main__":
