@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import HyperSAGNNServe, HyperSAGNNTrain  # noqa: E402
+from model import HyperSAGNNServe, HyperSAGNNTrain, check_padding, export_onnx  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -468,20 +468,7 @@ def main():
         s_tr = np.mean([score_all(m["model"], feats_full, types, test_g[:2048]) for m in members], 0)
         _, s_sv = serve(torch.from_numpy(test_g[:2048]), torch.ones(min(2048, len(test_g)), 3))
         assert np.abs(s_tr - s_sv.numpy()).max() < 1e-5, "serve != train model"
-        # padding check: size-2 candidates padded to size 3 must score like unpadded ones
-        g = torch.from_numpy(test_g[:1024])
-        for drop in range(3):
-            keep = [c for c in range(3) if c != drop]
-            _, s2 = serve(g[:, keep], torch.ones(len(g), 2))
-            padded = torch.cat([g[:, keep], torch.zeros(len(g), 1, dtype=torch.long)], 1)
-            m = torch.tensor([[1.0, 1.0, 0.0]]).repeat(len(g), 1)
-            _, s3 = serve(padded, m)
-            diff = float((s2 - s3).abs().max())
-            assert diff < 1e-5, f"padding changes the score: {diff}"
-            # padding in the middle too
-            mid = torch.stack([g[:, keep[0]], torch.zeros(len(g), dtype=torch.long), g[:, keep[1]]], 1)
-            _, s3m = serve(mid, torch.tensor([[1.0, 0.0, 1.0]]).repeat(len(g), 1))
-            assert float((s2 - s3m).abs().max()) < 1e-5
+        diff = check_padding(serve, torch.from_numpy(test_g[:1024]))
         log(f"padding check ok (max diff {diff:.2e})")
         fp16_diff = None
         if args.table_fp16:
@@ -529,16 +516,7 @@ def main():
         write_eval_file(os.path.join(out_dir, "test-as-given-eval.bin.gz"), given_c, given_y)
 
     onnx_path = os.path.join(out_dir, "model.onnx")
-    dummy = (torch.from_numpy(test_g[:4]), torch.ones(4, 3))
-    torch.onnx.export(serve, dummy, onnx_path, opset_version=17,
-                      input_names=["node_index", "node_mask"], output_names=["node_prob", "score"],
-                      dynamic_axes={"node_index": {0: "batch", 1: "size"}, "node_mask": {0: "batch", 1: "size"},
-                                    "node_prob": {0: "batch", 1: "size"}, "score": {0: "batch"}},
-                      do_constant_folding=True)
-    import onnx
-    m = onnx.load(onnx_path)
-    onnx.checker.check_model(m)
-    ops = sorted({n.op_type for n in m.graph.node})
+    ops = export_onnx(serve, torch.from_numpy(test_g[:4]), onnx_path)
     log(f"onnx ok: {os.path.getsize(onnx_path) / 1e6:.2f} MB, ops {ops}")
 
     state = {"config": {"num_nodes": n_nodes, "dim": width, "hidden": args.hidden, "heads": args.heads,
