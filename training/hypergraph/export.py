@@ -6,7 +6,8 @@
 For when the serving graph is rewritten but the trained weights stay: loads the folder's model.pt
 (or .cache/hypergraph/<dataset>-<version>.pt), scores its test-eval.bin.gz and requires the card's
 test and gate AUC/AUPR (which train.py computed) to within 1e-4, checks padding, then writes
-model.onnx and records the command in the card (training.exportCommand).
+model.onnx and records the command in the card (training.exportCommand). Subnormal float32 weights
+are set to 0 first (and the weights file rewritten), see model.flush_denormals.
 """
 import gzip
 import json
@@ -20,7 +21,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from model import check_padding, export_onnx, load_serve  # noqa: E402
+from model import check_padding, export_onnx, flush_denormals, load_serve  # noqa: E402
 
 
 def weights(folder, dataset):
@@ -37,7 +38,13 @@ def main():
         with open(os.path.join(folder, "card.json")) as f:
             card = json.load(f)
         dataset = card["name"].removeprefix("hypersagnn-")
-        serve, cfg = load_serve(weights(folder, dataset))
+        path = weights(folder, dataset)
+        serve, cfg = load_serve(path)
+        flushed = flush_denormals(serve)
+        if flushed:  # the weights file keeps what is served
+            state = torch.load(path, map_location="cpu")
+            state["state_dict"] = serve.state_dict()
+            torch.save(state, path)
         off = np.concatenate([[0], np.cumsum(cfg["nums_type"])[:-1]])
         with gzip.open(os.path.join(folder, "test-eval.bin.gz")) as f:
             rows = np.frombuffer(f.read(), "<i4").reshape(-1, 4)
@@ -60,7 +67,7 @@ def main():
             json.dump(card, f, indent=2)
             f.write("\n")
         print(json.dumps({"model": folder, "testAuc": round(float(roc_auc_score(labels, scores)), 5),
-                          "cardAuc": card["metrics"]["test"]["auc"], "paddingMaxDiff": pad,
+                          "cardAuc": card["metrics"]["test"]["auc"], "paddingMaxDiff": pad, "subnormalWeightsFlushed": flushed,
                           "onnxBytes": os.path.getsize(os.path.join(folder, "model.onnx")), "ops": ops}))
 
 

@@ -189,6 +189,21 @@ def load_serve(path: str):
     return model, cfg
 
 
+@torch.no_grad()
+def flush_denormals(module):
+    """Sets float32 weights below the smallest normal float (1.2e-38) to 0 and returns how many.
+    Weight decay leaves some there (drug v2: 1,184 of 1.6 M), and matrix products with subnormal
+    operands ran about 8 times slower in ONNX Runtime (and slower in PyTorch); the scores cannot
+    change by more than float rounding."""
+    flushed = 0
+    for tensor in list(module.parameters()) + list(module.buffers()):
+        if tensor.dtype == torch.float32:
+            tiny = (tensor != 0) & (tensor.abs() < torch.finfo(torch.float32).tiny)
+            flushed += int(tiny.sum())
+            tensor[tiny] = 0.0
+    return flushed
+
+
 def export_onnx(serve, sample_index, path):
     """Writes the serving model as ONNX (opset 17, dynamic batch and candidate size), checks the
     file with the onnx library and returns the operator types it uses."""

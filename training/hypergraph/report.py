@@ -3,7 +3,7 @@
 access beyond what the cards record).
 
   /usr/bin/python3 training/hypergraph/report.py            # every dataset, served (highest) version
-  /usr/bin/python3 training/hypergraph/report.py --curves 5 # learning curves (every 5th epoch) too
+  /usr/bin/python3 training/hypergraph/report.py --curves 10   # learning curves too, about 10 rows each
   /usr/bin/python3 training/hypergraph/report.py --bootstrap 2000  # 95% intervals of the test AUC
 
 --bootstrap scores test-eval.bin.gz with the served model.pt and resamples whole positives (each
@@ -73,7 +73,7 @@ def fmt(x):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
-    ap.add_argument("--curves", type=int, default=0, help="also print learning curves, every Nth epoch")
+    ap.add_argument("--curves", type=int, default=0, help="also print learning curves, about N rows per dataset")
     ap.add_argument("--bootstrap", type=int, default=0, help="resamples for a 95%% interval of each test AUC")
     args = ap.parse_args()
     cards = {ds: served_card(args.models, ds) for ds in DATASETS}
@@ -124,8 +124,9 @@ def main():
             print("| Epoch | Members | Validation AUC | Test AUC |")
             print("|---|---|---|---|")
             longest = max(len(h) for h in hist.values())
+            step = max(1, round(longest / args.curves))
             for ep in range(1, longest + 1):
-                if ep != 1 and ep % args.curves and ep != longest:
+                if ep != 1 and ep % step and ep != longest:
                     continue
                 rows = [r for h in hist.values() for r in h if r["epoch"] == ep]
                 val = sum(r["val_auc"] for r in rows) / len(rows)

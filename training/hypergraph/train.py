@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import HyperSAGNNServe, HyperSAGNNTrain, check_padding, export_onnx  # noqa: E402
+from model import HyperSAGNNServe, HyperSAGNNTrain, check_padding, export_onnx, flush_denormals  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -462,6 +462,7 @@ def main():
         serve.table.data[:, k * width:(k + 1) * width] = build_table(m["model"], feats_full, types)
         serve.members[k].load_state_dict(m["model"].head.state_dict())
     serve.eval()
+    log(f"subnormal weights set to 0: {flush_denormals(serve)}")
 
     with torch.no_grad():
         # the serving model must reproduce the training models
