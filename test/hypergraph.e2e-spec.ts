@@ -164,7 +164,7 @@ describe('hypergraph hyperedge prediction (real API process, hypersagnn-gps)', (
     const hits = answers.filter((a, i) => a.outsiderIndex === cases[i].planted).length;
     // bench/hypergraph/outsiders-through-api.ts (docs/hypergraph.md): 0.86 on all 86 gps cases with
     // version 2, 38/40 on these; 1 − p_i 0.55, chance 1/3. Version 1 named 0.81 of its 104 cases. 0.7 is
-    // about 0.82 less two standard errors of a 40-case rate.
+    // about 0.82 (version 1's earlier figure) less two standard errors of a 40-case rate.
     expect(hits / cases.length).toBeGreaterThanOrEqual(0.7);
   });
 

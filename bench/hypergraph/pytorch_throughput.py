@@ -40,6 +40,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", required=True, choices=["gps", "movielens", "drug", "wordnet"])
     ap.add_argument("--model-dir", default=None, help="model folder (default: the served version)")
+    ap.add_argument("--forward", default="served", choices=["served", "textbook"],
+                    help="served: the code exported to ONNX; textbook: the same function as version 1 wrote it")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batches", default="1,64,4096")
@@ -61,6 +63,8 @@ def main():
         with torch.no_grad():
             model.table.uniform_(-1.0, 1.0)
         path = os.path.relpath(os.path.join(model_dir, "card.json"), ROOT) + " (architecture only, random weights)"
+
+    model.textbook = args.forward == "textbook"
 
     nums = np.array(cfg["nums_type"], np.int64)
     off = np.concatenate([[0], np.cumsum(nums)[:-1]])
@@ -88,7 +92,7 @@ def main():
                             "candidatesPerSecond": round(b * iters / el, 1),
                             "msPerBatch": round(1000 * el / iters, 4)})
     print(json.dumps({"dataset": args.dataset, "weights": os.path.relpath(path, ROOT) if os.path.exists(path) else path, "threads": args.threads,
-                      "seed": args.seed, "candidateSize": 3, "torch": torch.__version__, "results": results},
+                      "seed": args.seed, "forward": args.forward, "candidateSize": 3, "torch": torch.__version__, "results": results},
                      indent=2))
 
 

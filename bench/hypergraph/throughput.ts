@@ -6,7 +6,7 @@
  *  2. latency of POST /hypergraphs/{name}/score over HTTP on loopback with 50 concurrent
  *     connections (p50/p99), for requests of 1 and of 64 candidates.
  *
- *   npm run build && node dist/bench/hypergraph/throughput.js [--dataset gps] [--threads 1] [--rounds 3] [--seconds 10] [--connections 50]
+ *   npm run build && node dist/bench/hypergraph/throughput.js [--dataset gps] [--threads 1] [--rounds 3] [--pytorch-forward served|textbook] [--seconds 10] [--connections 50]
  *
  * In-process figures are the best of `rounds` alternating rounds of each runtime.
  *
@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     'skip-http': { type: 'boolean', default: false },
     'skip-pytorch': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    // served: PyTorch runs the code exported to ONNX; textbook: the same function written as version 1 did
+    'pytorch-forward': { type: 'string', default: 'served' },
   },
 });
 
@@ -125,7 +127,7 @@ async function main(): Promise<void> {
     if (args['skip-pytorch'] || (pytorch && 'error' in pytorch)) continue;
     try {
       const script = path.join(ROOT, 'bench', 'hypergraph', 'pytorch_throughput.py');
-      const run = JSON.parse(execFileSync(PYTHON, [script, '--dataset', dataset, '--model-dir', directory, '--threads', String(threads), '--seed', String(seed), '--batches', BATCHES.join(','), '--min-seconds', String(args['min-seconds'])], { cwd: ROOT, encoding: 'utf8' })) as { results: Rate[]; torch: string };
+      const run = JSON.parse(execFileSync(PYTHON, [script, '--dataset', dataset, '--model-dir', directory, '--threads', String(threads), '--seed', String(seed), '--batches', BATCHES.join(','), '--min-seconds', String(args['min-seconds']), '--forward', args['pytorch-forward']!], { cwd: ROOT, encoding: 'utf8' })) as { results: Rate[]; torch: string };
       pytorch = { ...run, results: best(pytorch && 'results' in pytorch ? pytorch.results : undefined, run.results) };
     } catch (error) {
       pytorch = { error: (error as Error).message.split('\n')[0] };
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
         threads,
         seed,
         rounds: Number(args.rounds),
+        pytorchForward: args['pytorch-forward'],
         candidateSize: 3,
         onnxruntime: (ort as unknown as { env: { versions?: { common?: string } } }).env.versions?.common ?? 'unknown',
         torch: pytorch && 'torch' in pytorch ? pytorch.torch : null,

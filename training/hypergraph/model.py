@@ -97,6 +97,29 @@ class SAGNNHead(nn.Module):
         return node_prob, score
 
 
+    def forward_textbook(self, x, mask):
+        """The same function written as version 1 wrote it (and as attention usually is): heads
+        transposed out, S x S matrix products, softmax over logits masked with -1e9. Kept for the
+        speed comparison only (bench/hypergraph/pytorch_throughput.py --forward textbook)."""
+        B, S = x.shape[0], x.shape[1]
+        h = torch.tanh(self.inp(x))
+        s = torch.tanh(self.static(h))
+        q = self.q(h).reshape(B, S, self.heads, self.dh).transpose(1, 2)  # B,H,S,dh
+        k = self.k(h).reshape(B, S, self.heads, self.dh).transpose(1, 2)
+        v = self.v(h).reshape(B, S, self.heads, self.dh).transpose(1, 2)
+        att = torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(self.dh))  # B,H,S,S
+        idx = torch.arange(S, device=x.device)
+        allowed = (idx.unsqueeze(1) != idx.unsqueeze(0)).to(x.dtype).unsqueeze(0) * mask.unsqueeze(1)
+        att = torch.softmax(att + (1.0 - allowed).unsqueeze(1) * NEG_INF, dim=-1)
+        d = torch.tanh(self.o(torch.matmul(att, v).transpose(1, 2).reshape(B, S, self.heads * self.dh)))
+        if self.ln_s is not None:
+            s = self.ln_s(s)
+            d = self.ln_d(d)
+        diff = d - s
+        node_prob = torch.sigmoid(self.out(diff * diff).squeeze(-1))
+        return node_prob, (node_prob * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
 def head_kwargs(cfg: dict) -> dict:
     """The SAGNNHead options stored in a model config (absent in version-1 configs)."""
     return {"head_dim": cfg.get("head_dim", 0), "layer_norm": bool(cfg.get("head_ln", False))}
@@ -159,6 +182,7 @@ class HyperSAGNNServe(nn.Module):
                  table_fp16: bool = False, **kwargs):
         super().__init__()
         self.dim = dim
+        self.textbook = False  # True: the heads run forward_textbook (speed comparison only)
         dtype = torch.float16 if table_fp16 else torch.float32
         self.table = nn.Parameter(torch.zeros(num_nodes, members * dim, dtype=dtype), requires_grad=False)
         self.members = nn.ModuleList([SAGNNHead(dim, hidden, heads, **kwargs) for _ in range(members)])
@@ -168,10 +192,11 @@ class HyperSAGNNServe(nn.Module):
         if x.dtype != torch.float32:
             x = x.float()
         if len(self.members) == 1:
-            return self.members[0](x, node_mask)
+            return self.members[0].forward_textbook(x, node_mask) if self.textbook else self.members[0](x, node_mask)
         probs, scores = [], []
         for k, head in enumerate(self.members):
-            p, s = head(x[..., k * self.dim:(k + 1) * self.dim], node_mask)
+            part = x[..., k * self.dim:(k + 1) * self.dim]
+            p, s = head.forward_textbook(part, node_mask) if self.textbook else head(part, node_mask)
             probs.append(p)
             scores.append(s)
         return torch.stack(probs).mean(0), torch.stack(scores).mean(0)
