@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch throughput of a trained Hyper-SAGNN serving model (frozen node table + head).
 
-  /usr/bin/python3 bench/hypergraph/pytorch_throughput.py --dataset gps [--threads 1] [--seed 0]
+  /usr/bin/python3 bench/hypergraph/pytorch_throughput.py --dataset gps [--model-dir DIR] [--threads 1] [--seed 0]
 
-Loads models/hypersagnn-<dataset>/1/model.pt (or .cache/hypergraph/<dataset>.pt when the
-weights were too large to keep beside the model), builds random valid size-3 candidates
-(one node per type, fixed seed) and prints JSON with candidates/second at batch 1, 64, 4096.
+Loads the served version's model.pt (the highest numbered models/hypersagnn-<dataset>/<version>,
+or --model-dir; .cache/hypergraph/<dataset>-<version>.pt when the weights were too large to keep
+beside the model), builds random valid size-3 candidates (one node per type, fixed seed) and
+prints JSON with candidates/second at batch 1, 64, 4096.
 """
 import argparse
 import json
@@ -18,19 +19,29 @@ import torch
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "training", "hypergraph"))
-from model import HyperSAGNNServe  # noqa: E402
+from model import HyperSAGNNServe, head_kwargs, load_serve  # noqa: E402
 
 
-def weights_path(ds):
-    p = os.path.join(ROOT, "models", f"hypersagnn-{ds}", "1", "model.pt")
+def served_dir(ds):
+    base = os.path.join(ROOT, "models", f"hypersagnn-{ds}")
+    versions = [int(v) for v in os.listdir(base) if v.isdigit() and os.path.exists(os.path.join(base, v, "model.onnx"))]
+    return os.path.join(base, str(max(versions)))
+
+
+def weights_path(ds, model_dir):
+    p = os.path.join(model_dir, "model.pt")
     if os.path.exists(p):
         return p
-    return os.path.join(ROOT, ".cache", "hypergraph", f"{ds}.pt")
+    version = os.path.basename(os.path.normpath(model_dir))
+    return os.path.join(ROOT, ".cache", "hypergraph", f"{ds}-{version}.pt" if version != "1" else f"{ds}.pt")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dataset", required=True, choices=["gps", "movielens", "drug", "wordnet"])
+    ap.add_argument("--model-dir", default=None, help="model folder (default: the served version)")
+    ap.add_argument("--forward", default="served", choices=["served", "textbook"],
+                    help="served: the code exported to ONNX; textbook: the same function as version 1 wrote it")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batches", default="1,64,4096")
@@ -38,12 +49,22 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    path = weights_path(args.dataset)
-    ck = torch.load(path, map_location="cpu")
-    cfg = ck["config"]
-    model = HyperSAGNNServe(cfg["num_nodes"], cfg["dim"], cfg["hidden"], cfg["heads"])
-    model.load_state_dict(ck["state_dict"])
-    model.eval()
+    model_dir = args.model_dir or served_dir(args.dataset)
+    path = weights_path(args.dataset, model_dir)
+    if os.path.exists(path):
+        model, cfg = load_serve(path)
+    else:
+        # Weights too large to commit and not trained here: speed does not depend on their values,
+        # so the card's architecture with random weights is timed instead.
+        with open(os.path.join(model_dir, "card.json")) as f:
+            cfg = json.load(f)["training"]["architecture"]
+        model = HyperSAGNNServe(cfg["num_nodes"], cfg["dim"], cfg["hidden"], cfg["heads"], cfg.get("members", 1),
+                                bool(cfg.get("table_fp16", False)), **head_kwargs(cfg)).eval()
+        with torch.no_grad():
+            model.table.uniform_(-1.0, 1.0)
+        path = os.path.relpath(os.path.join(model_dir, "card.json"), ROOT) + " (architecture only, random weights)"
+
+    model.textbook = args.forward == "textbook"
 
     nums = np.array(cfg["nums_type"], np.int64)
     off = np.concatenate([[0], np.cumsum(nums)[:-1]])
@@ -70,8 +91,8 @@ def main():
             results.append({"batch": b, "iterations": iters, "seconds": round(el, 4),
                             "candidatesPerSecond": round(b * iters / el, 1),
                             "msPerBatch": round(1000 * el / iters, 4)})
-    print(json.dumps({"dataset": args.dataset, "weights": os.path.relpath(path, ROOT), "threads": args.threads,
-                      "seed": args.seed, "candidateSize": 3, "torch": torch.__version__, "results": results},
+    print(json.dumps({"dataset": args.dataset, "weights": os.path.relpath(path, ROOT) if os.path.exists(path) else path, "threads": args.threads,
+                      "seed": args.seed, "forward": args.forward, "candidateSize": 3, "torch": torch.__version__, "results": results},
                      indent=2))
 
 

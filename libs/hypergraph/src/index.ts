@@ -6,4 +6,5 @@ export * from './hypergraph.module.js';
 export * from './hypergraph.service.js';
 export * from './kernels/eval-rows.js';
 export * from './kernels/pack-candidates.js';
+export * from './kernels/planted-outsiders.js';
 export * from './kernels/ranking-metrics.js';
