@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from common import filter_components, gaussian_map, largest_cc_per_organ, pad_to, resample_linear, resample_nearest, tile_starts
+from common import filter_components, gaussian_map, largest_cc_per_organ, pad_to, resample_linear, resample_nearest, tile_starts, tile_starts_covering
 
 # Stage 1 = the fine-tuned OBELISK net on the whole volume at 4 mm (chosen on validation over the
 # small U-Net trained from scratch, STAGE1_UNET: see README.md).
@@ -74,7 +74,13 @@ def stage2(model, hu, spacing, cand1, st1=STAGE1, st2=STAGE2, progress=None):
     ran = np.zeros(x.shape, bool)
     starts = [tile_starts(x.shape[a], P[a], S[a]) for a in range(3)]
     tiles = [(z, y, xx) for z in starts[0] for y in starts[1] for xx in starts[2]]
-    run = [t for t in tiles if cand[tuple(slice(a, a + p) for a, p in zip(t, P))].any()]
+    if cand1 is not None:
+        # Anchored on the candidate region's extent, not the volume's corner (as tileStartsCovering).
+        inside = cand[: shape2[0], : shape2[1], : shape2[2]]
+        ext = [np.flatnonzero(inside.any(axis=tuple(b for b in range(3) if b != a))) for a in range(3)]
+        starts = [tile_starts_covering(x.shape[a], P[a], S[a], int(e[0]), int(e[-1]) + 1) if len(e) else [] for a, e in enumerate(ext)]
+    grid = [(z, y, xx) for z in starts[0] for y in starts[1] for xx in starts[2]]
+    run = [t for t in grid if cand[tuple(slice(a, a + p) for a, p in zip(t, P))].any()]
     for i, t in enumerate(run):
         sl = tuple(slice(a, a + p) for a, p in zip(t, P))
         lg = forward(model, x[sl])

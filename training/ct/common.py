@@ -165,6 +165,16 @@ def tile_starts(n, p, s):
     return st
 
 
+def tile_starts_covering(n, p, s, lo, hi):
+    """Tile starts along an axis of length n covering voxels lo..hi-1 (the candidate region's extent):
+    the tile_starts grid anchored on the region, inside the volume (twin of tileStartsCovering)."""
+    if n <= p:
+        return [0]
+    span = max(hi - lo, p)
+    origin = max(0, min(lo, n - span))
+    return [a + origin for a in tile_starts(min(span, n), p, s)]
+
+
 # ----------------------------------------------------------------------------- serving pipeline
 def _forward(model, x):
     with torch.no_grad():

@@ -1,4 +1,4 @@
-"""Export the WORD-trained cascade (version 2 of both models) to ONNX and write the cards.
+"""Export the WORD-trained cascade (version 2+ of both models) to ONNX and write the cards.
 
   /usr/bin/python3 training/ct/export_word.py && node training/ct/verify_onnx.mjs
 Reads .cache/ct/word_stage1.pt, .cache/ct/word_stage2.pt (+ *_train.json) and the metrics written by
@@ -26,8 +26,8 @@ LICENCE = ("Research use only, not for clinical decisions. Trained from the WORD
            "for academic research use only), so this model inherits that restriction.")
 
 
-def export(net, name, example, n_classes):
-    d = os.path.join(ROOT, "models", name, VERSION)
+def export(net, name, example, n_classes, version=VERSION):
+    d = os.path.join(ROOT, "models", name, version)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
     torch.onnx.export(net, example, path, opset_version=17, input_names=["image"], output_names=["logits"],
@@ -56,12 +56,26 @@ def main():
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("--stage2-ckpt", default=os.path.join(CACHE, "word_stage2_500.pt"))
+    ap.add_argument("--version", default=VERSION, help="registry version written (models/<name>/<version>)")
+    ap.add_argument("--metrics-only", action="store_true",
+                    help="rewrite only the measured figures of the existing cards of --version (the pipeline changed, "
+                         "the weights did not)")
     args = ap.parse_args()
     metrics = json.load(open(os.path.join(CACHE, "word_metrics.json")))
+    if args.metrics_only:
+        for name in ("ct-organs-coarse", "ct-organs-fine"):
+            path = os.path.join(ROOT, "models", name, args.version, "card.json")
+            card = json.load(open(path))
+            card["metrics"].update({k: metrics[k] for k in ("validation", "validationSlab", "realCT") if k in metrics})
+            with open(path, "w") as f:
+                json.dump(card, f, indent=2)
+                f.write("\n")
+        return
+    version = args.version
     metrics.update(json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "selection.json"))))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     evaluate = ("/usr/bin/python3 training/ct/evaluate_word.py --make-val --cascade --real --threads 2 "
-                "--stage2-ckpt models/ct-organs-fine/2/model.pt")  # the committed copy of the checkpoint
+                f"--stage2-ckpt models/ct-organs-fine/{version}/model.pt")  # the committed copy of the checkpoint
     common_metrics = {k: metrics[k] for k in ("validation", "validationSlab", "realCT") if k in metrics}
     common_metrics.update({
         "command": evaluate,
@@ -90,15 +104,16 @@ def main():
                                                       f"allconvunet_tcia_fold{k}.pth"), map_location="cpu"))
         tr2 = None
     m2 = C.ObeliskLPS(nets).eval()
-    d2 = export(m2, "ct-organs-fine", torch.randn(1, 1, 24, 40, 36), 9)
+    d2 = export(m2, "ct-organs-fine", torch.randn(1, 1, 24, 40, 36), 9, version)
     torch.save({"model": nets[0].state_dict()} if len(nets) == 1 else {"models": [n.state_dict() for n in nets]},
                os.path.join(d2, "model.pt"))
     labels2 = {str(i): n for i, n in enumerate(OBELISK_CLASSES)}
     card2 = {
-        "name": "ct-organs-fine", "version": VERSION, "task": "segmentation-fine",
+        "name": "ct-organs-fine", "version": version, "task": "segmentation-fine",
         "description": ("Stage 2 of the two-stage CT cascade: tiles of "
-                        f"{'x'.join(str(p) for p in s2['patch'])} voxels (z,y,x) at {s2['spacing']:g} mm isotropic, run only "
-                        f"where they touch the stage-1 organs dilated by {s2['dilation_mm']:g} mm, Gaussian-blended. "
+                        f"{'x'.join(str(p) for p in s2['patch'])} voxels (z,y,x) at {s2['spacing']:g} mm isotropic on a grid anchored "
+                        f"on the stage-1 organs dilated by {s2['dilation_mm']:g} mm, run only where they touch that region, "
+                        "Gaussian-blended. "
                         "The OBELISK-Net paper's all-convolutional 3D U-Net pretrained on real contrast CT (TCIA "
                         "Pancreas-CT multi-organ labels, MIT licence, fold 1)"
                         + (", fine-tuned on CT synthesised from WORD label maps with BatchNorm statistics frozen. "
@@ -131,10 +146,10 @@ def main():
     }
     # ---- stage 1: the same fine-tuned net on the whole volume at the coarse spacing (chosen on validation)
     s1 = C.STAGE1
-    d1 = export(m2, "ct-organs-coarse", torch.randn(1, 1, 16, 24, 32), 9)
+    d1 = export(m2, "ct-organs-coarse", torch.randn(1, 1, 16, 24, 32), 9, version)
     shutil.copyfile(os.path.join(d2, "model.pt"), os.path.join(d1, "model.pt"))
     card1 = {
-        "name": "ct-organs-coarse", "version": VERSION, "task": "segmentation-coarse",
+        "name": "ct-organs-coarse", "version": version, "task": "segmentation-coarse",
         "description": ("Stage 1 of the two-stage CT cascade (Roth et al. 2018): the whole volume at "
                         f"{s1['spacing']:g} mm isotropic; its liver/spleen/pancreas, dilated, choose the stage-2 tiles. "
                         "The same network and weights as ct-organs-fine (OBELISK-Net's 3D U-Net pretrained on real CT, "

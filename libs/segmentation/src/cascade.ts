@@ -15,7 +15,7 @@ import {
   voxelCount,
 } from '@lumen/volumes';
 import type { CascadeConfig, FineStageConfig, StageConfig } from './cascade-config.js';
-import { accumulateSoftmax, argmaxClasses, gaussianImportance, tileStarts } from './kernels/tiles.js';
+import { accumulateSoftmax, argmaxClasses, gaussianImportance, tileStarts, tileStartsCovering } from './kernels/tiles.js';
 
 /** Runs a model on one [1, 1, z, y, x] input and returns its logits [classes, z, y, x]. */
 export type Infer = (model: string, input: Float32Array, shape: Shape3) => Promise<Float32Array>;
@@ -177,10 +177,17 @@ export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config
     coarse.spacing,
     f.dilationMm,
   );
-  const grid = fineGrid(input, f);
+  const volumeGrid = fineGrid(input, f);
+  // The grid is anchored on the region's extent on the fine grid, not on the volume: tiles laid
+  // from the volume's corner straddle the region's border and run mostly outside it.
+  const extent = fineExtent(candidate, coarse, volumeGrid.shape, f.spacingZYX);
+  const grid = extent
+    ? { shape: volumeGrid.shape, starts: AXES.map((a) => tileStartsCovering(Math.max(volumeGrid.shape[a], f.patchZYX[a]), f.patchZYX[a], f.strideZYX[a], extent.lo[a], extent.hi[a])) }
+    : volumeGrid;
   const coarseIndex = (a: number, fineIndex: number) => nearestIndices(coarse.shape[a], fineIndex, 1, f.spacingZYX[a] / coarse.spacing[a])[0];
   const [, cy, cx] = coarse.shape;
   const plan = tilesWhere(grid, (start) => {
+    if (!extent) return false;
     const lo: number[] = [];
     const hi: number[] = [];
     for (const a of AXES) {
@@ -192,7 +199,38 @@ export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config
     for (let z = lo[0]; z <= hi[0]; z++) for (let y = lo[1]; y <= hi[1]; y++) for (let x = lo[2]; x <= hi[2]; x++) if (candidate[(z * cy + y) * cx + x]) return true;
     return false;
   });
-  return { ...plan, candidate: { mask: candidate, shape: coarse.shape, spacing: coarse.spacing } };
+  // tilesTotal stays the whole volume's grid: what the single-stage baseline runs.
+  return { ...plan, tilesTotal: tilesWhere(volumeGrid, () => true).tilesTotal, candidate: { mask: candidate, shape: coarse.shape, spacing: coarse.spacing } };
+}
+
+/** The region's bounding box on the fine grid (`lo` inclusive, `hi` exclusive), by the fine→coarse nearest-voxel map the tiles use; null when empty. */
+function fineExtent(mask: Uint8Array, coarse: GridLabels, fineShape: Shape3, fineSpacing: Shape3): { lo: Shape3; hi: Shape3 } | null {
+  const [cz, cy, cx] = coarse.shape;
+  const clo = [cz, cy, cx];
+  const chi = [-1, -1, -1];
+  for (let z = 0, v = 0; z < cz; z++) {
+    for (let y = 0; y < cy; y++) {
+      for (let x = 0; x < cx; x++, v++) {
+        if (!mask[v]) continue;
+        const at = [z, y, x];
+        for (const a of AXES) {
+          if (at[a] < clo[a]) clo[a] = at[a];
+          if (at[a] > chi[a]) chi[a] = at[a];
+        }
+      }
+    }
+  }
+  if (chi[0] < 0) return null;
+  const lo = perAxis(() => 0);
+  const hi = perAxis(() => 0);
+  for (const a of AXES) {
+    const nearest = nearestIndices(coarse.shape[a], 0, fineShape[a], fineSpacing[a] / coarse.spacing[a]);
+    const inside = [...nearest.keys()].filter((i) => nearest[i] >= clo[a] && nearest[i] <= chi[a]);
+    if (!inside.length) return null;
+    lo[a] = inside[0];
+    hi[a] = inside[inside.length - 1] + 1;
+  }
+  return { lo, hi };
 }
 
 /**

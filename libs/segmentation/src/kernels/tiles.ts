@@ -10,6 +10,19 @@ export function tileStarts(length: number, patch: number, stride: number): numbe
 }
 
 /**
+ * Tile starts along one axis of a volume `length` long that cover the voxels `lo`..`hi - 1` (the
+ * candidate region's extent): the same grid as `tileStarts`, anchored on the region instead of
+ * the volume, so a small region costs as few tiles as its size needs wherever it lies. Starts
+ * stay inside the volume when it is at least a patch long; a shorter volume gets `[0]` (padded).
+ */
+export function tileStartsCovering(length: number, patch: number, stride: number, lo: number, hi: number): number[] {
+  if (length <= patch) return [0];
+  const span = Math.max(hi - lo, patch);
+  const origin = Math.max(0, Math.min(lo, length - span));
+  return tileStarts(Math.min(span, length), patch, stride).map((s) => s + origin);
+}
+
+/**
  * nnU-Net's importance map: a Gaussian centred on the patch with sigma = patch × fraction per
  * axis, scaled to a maximum of 1, so tile borders count less where tiles overlap.
  */
