@@ -8,3 +8,4 @@ export * from './job-queue.service.js';
 export * from './job-worker.service.js';
 export * from './jobs.module.js';
 export * from './jobs.service.js';
+export * from './worker-id.js';
