@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { type LumenApi, type Schemas, file, lumenApi, ok } from './support/api.js';
-import { API_READY_MS, KEYS, ROOT, type LumenProcess, createDatabase, queueRecords, spawnLumen, startApi, tempDir, waitFor } from './support/lumen.js';
+import { API_KEYS, API_READY_MS, KEYS, ROOT, type LumenProcess, createDatabase, freePort, queueRecords, spawnLumen, startApi, tempDir, waitFor } from './support/lumen.js';
 
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
 const CT = path.join(ROOT, 'test', 'fixtures', 'ct', 'phantom_lps.nii.gz');
@@ -224,4 +224,26 @@ describe('scale-out: two API replicas and two workers on one PostgreSQL and one 
     expect(labels.response.status).toBe(200);
     expect(new Uint8Array(labels.data as ArrayBuffer).subarray(0, 2)).toEqual(new Uint8Array([0x1f, 0x8b]));
   }, 180_000);
+});
+
+describe('shared storage: a process that cannot write the storage root refuses to start', () => {
+  it.each(['api', 'worker'] as const)('the %s exits with a message naming the root, the reason and the fix', async (app) => {
+    const dir = tempDir();
+    const notAFolder = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(notAFolder, '');
+    const root = path.join(notAFolder, 'storage');
+    const process = spawnLumen(app, {
+      DATABASE_URL: await createDatabase(),
+      DATA_DIR: dir,
+      STORAGE_DIR: root,
+      MODELS_DIR: path.join(dir, 'no-models'),
+      API_KEYS,
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+    });
+    expect(await process.exited).toBe(1);
+    expect(process.output()).toContain(`Storage root ${root} cannot be written by this process (ENOTDIR`);
+    expect(process.output()).toContain('set STORAGE_DIR');
+    expect(process.output()).not.toMatch(/\n\s+at /); // a refusal, not a crash: no stack trace
+  }, 60_000);
 });
