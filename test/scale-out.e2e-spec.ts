@@ -183,6 +183,18 @@ describe('scale-out: two API replicas and two workers on one PostgreSQL and one 
     latencies.push(Date.now() - acknowledged);
   });
 
+  it('reports the fleet and each replica\'s index memory in /metrics', async () => {
+    const text = async (url: string) => (await fetch(`${url}/metrics`, { headers: { 'x-api-key': KEYS.admin } })).text();
+    const metrics = await text(apiA.url);
+    expect(metrics).toMatch(/^lumen_workers\{device="cpu"\} 2$/m);
+    expect(metrics).toMatch(/^lumen_workers\{device="cuda"\} 0$/m);
+    for (const worker of workers) expect(metrics).toMatch(new RegExp(`^lumen_worker_running_jobs\\{.*worker=".*-${worker.child.pid}".*\\} 0$`, 'm'));
+    const onB = await text(apiB.url);
+    const codes = Number(/^lumen_collection_index_codes (\d+)$/m.exec(onB)![1]);
+    expect(codes).toBe((await rankings(b))[0].length);
+    expect(Number(/^lumen_collection_index_bytes (\d+)$/m.exec(onB)![1])).toBeGreaterThan(codes * 8);
+  });
+
   it('runs every job exactly once across the two workers, whichever replica queued it', async () => {
     const admins = [lumenApi(apiA.url, KEYS.admin), lumenApi(apiB.url, KEYS.admin)];
     const queued = await Promise.all(
@@ -209,6 +221,8 @@ describe('scale-out: two API replicas and two workers on one PostgreSQL and one 
     const runner = workers.find((w) => running.worker_id?.endsWith(`-${w.child.pid}`));
     const other = workers.find((w) => w !== runner)!;
     expect(runner).toBeDefined();
+    const metrics = await (await fetch(`${apiA.url}/metrics`, { headers: { 'x-api-key': KEYS.admin } })).text();
+    expect(metrics).toMatch(new RegExp(`^lumen_worker_running_jobs\\{.*worker="${running.worker_id}".*\\} 1$`, 'm'));
     expect(await other.stop('SIGKILL')).toBeNull();
     expect((await jobRow(databaseUrl, created.id)).status).toBe('running'); // it was still running when the other died
     const segment = lumenApi(apiB.url, KEYS.segment);

@@ -49,6 +49,7 @@ const specs = {
   JOB_HEARTBEAT_SECONDS: num({ default: 30, desc: 'A running job not heard from for this long is retried' }),
   JOB_SUPERVISE_SECONDS: num({ default: 30, desc: 'How often the queue looks for dead or expired jobs' }),
   JOB_RETRY_LIMIT: positiveInt({ default: 2 }),
+  CPU_FALLBACK_SECONDS: positiveInt({ default: 30, desc: 'While a CUDA worker is alive, CPU workers take jobs that prefer CUDA (segmentation) only once the oldest has waited this long' }),
 };
 
 export type LumenConfig = {
@@ -78,6 +79,7 @@ export type LumenConfig = {
   jobHeartbeatSeconds: number;
   jobSuperviseSeconds: number;
   jobRetryLimit: number;
+  cpuFallbackSeconds: number;
 };
 
 /** Validates the environment once; throws ConfigError naming every bad variable. */
@@ -118,5 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     jobHeartbeatSeconds: clean.JOB_HEARTBEAT_SECONDS,
     jobSuperviseSeconds: clean.JOB_SUPERVISE_SECONDS,
     jobRetryLimit: clean.JOB_RETRY_LIMIT,
+    cpuFallbackSeconds: clean.CPU_FALLBACK_SECONDS,
   };
 }

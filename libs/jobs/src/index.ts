@@ -9,3 +9,6 @@ export * from './job-worker.service.js';
 export * from './jobs.module.js';
 export * from './jobs.service.js';
 export * from './worker-id.js';
+export * from './worker-fleet.js';
+export * from './worker-fleet.service.js';
+export * from './workers.repository.js';

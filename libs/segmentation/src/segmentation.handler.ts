@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { ModelRegistry, Tensor } from '@lumen/inference';
-import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError } from '@lumen/jobs';
+import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError, type WorkerCapability } from '@lumen/jobs';
 import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap, writeVolume } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
 import { CascadeStep, runCascade } from './cascade.js';
@@ -35,7 +35,7 @@ const CASCADE_STAGES: Record<CascadeStep, JobStage> = {
 };
 
 @Injectable()
-@JobHandler({ kind: JobKind.Segmentation, concurrency: 1 })
+@JobHandler({ kind: JobKind.Segmentation, concurrency: 1, prefersCuda: true })
 export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
   private readonly logger = new Logger('Segmentation');
 
@@ -44,6 +44,13 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     private readonly registry: ModelRegistry,
     private readonly storage: SegmentationStorage,
   ) {}
+
+  /** CUDA when both cascade models run there; the models this worker serves for segmentation. */
+  capability(): WorkerCapability {
+    const models = [...this.registry.byTask(COARSE_TASK), ...this.registry.byTask(FINE_TASK)].filter((m) => m.ready);
+    const cuda = models.length > 0 && models.every((m) => m.provider === 'cuda');
+    return { device: cuda ? 'cuda' : 'cpu', models: models.map((m) => `${m.name}@${m.version}`) };
+  }
 
   private async readInput(jobId: string, input: SegmentationParams['input']): Promise<Volume> {
     const files = await this.storage.inputFiles(jobId, input);
