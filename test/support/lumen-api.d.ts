@@ -42,7 +42,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics: HTTP latency, inference latency, queue depth, job durations */
+        /** Prometheus metrics: HTTP latency, inference latency, queue depth, job durations, workers and their running jobs, collection index memory */
         get: operations["metrics"];
         put?: never;
         post?: never;

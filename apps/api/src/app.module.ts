@@ -5,6 +5,7 @@ import { DatabaseModule } from '@lumen/database';
 import { HttpModule, loggingModule } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
+import { type Storage, StorageModule } from '@lumen/storage';
 import { CollectionsApiModule } from './app/collections/collections.module.js';
 import { HashingApiModule } from './app/hash/hash.module.js';
 import { HealthModule } from './app/health/health.module.js';
@@ -18,10 +19,10 @@ import { WebModule } from './app/web/web.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: LumenConfig, logger: Logger): DynamicModule {
+  static forRoot(config: LumenConfig, logger: Logger, storage: Storage): DynamicModule {
     return {
       module: AppModule,
-      imports: [loggingModule(logger), ConfigModule.forRoot(config), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, CollectionsApiModule, SegmentationsApiModule, OpenInferenceApiModule, WebModule, HealthModule],
+      imports: [loggingModule(logger), ConfigModule.forRoot(config), StorageModule.forRoot(storage), DatabaseModule, JobsModule, InferenceModule, HttpModule, JobsApiModule, HypergraphApiModule, HashingApiModule, CollectionsApiModule, SegmentationsApiModule, OpenInferenceApiModule, WebModule, HealthModule],
       controllers: [ModelsController, MetricsController],
     };
   }

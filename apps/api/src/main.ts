@@ -4,6 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConfigError, loadConfig } from '@lumen/config';
 import { Logger } from 'nestjs-pino';
 import { AdminKeyFileError, createLogger, exitGracefullyOn } from '@lumen/http';
+import { StorageUnavailableError, openStorage } from '@lumen/storage';
 import { AppModule } from './app.module.js';
 import { configureHttp, createFastifyAdapter } from './http-server.js';
 
@@ -19,7 +20,8 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), createFastifyAdapter(logger), { bufferLogs: true, abortOnError: false });
+  const storage = await openStorage(config); // before anything starts: no storage, no start
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, storage), createFastifyAdapter(logger), { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   await configureHttp(app, config);
   exitGracefullyOn(app, logger);
@@ -29,7 +31,7 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((error: unknown) => {
   // A refusal that names its own fix needs no stack trace.
-  const message = error instanceof AdminKeyFileError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message = error instanceof AdminKeyFileError || error instanceof StorageUnavailableError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
   console.error(`Lumen failed to start: ${message}`);
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import pino from 'pino';
 import { loadConfig } from '@lumen/config';
 import { projectRoot } from '@lumen/database';
+import { FileSystemStorage } from '@lumen/storage';
 import { AppModule } from './app.module.js';
 import { createOpenApiDocument } from './openapi.js';
 
@@ -17,7 +18,7 @@ export const OPENAPI_FILE = path.join('apps', 'api', 'openapi.json');
 
 const config = loadConfig({});
 const logger = pino({ level: 'silent' });
-const app = await NestFactory.create(AppModule.forRoot(config, logger), new FastifyAdapter(), { preview: true, logger: false, abortOnError: false });
+const app = await NestFactory.create(AppModule.forRoot(config, logger, new FileSystemStorage(config.storageDir)), new FastifyAdapter(), { preview: true, logger: false, abortOnError: false });
 const document = createOpenApiDocument(app, config);
 const file = path.join(projectRoot(), OPENAPI_FILE);
 fs.writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);

@@ -8,6 +8,7 @@ import { createLogger, exitGracefullyOn, loggingModule } from '@lumen/http';
 import { InferenceModule } from '@lumen/inference';
 import { JobsModule } from '@lumen/jobs';
 import { SegmentationModule } from '@lumen/segmentation';
+import { StorageModule, StorageUnavailableError, openStorage } from '@lumen/storage';
 
 /** A job consumer without HTTP: the same job handlers as the API's in-process worker. */
 async function bootstrap(): Promise<void> {
@@ -26,7 +27,8 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
-  @Module({ imports: [loggingModule(logger), ConfigModule.forRoot(config), DatabaseModule, InferenceModule, JobsModule, SegmentationModule] })
+  const storage = await openStorage(config); // before anything starts: no storage, no start
+  @Module({ imports: [loggingModule(logger), ConfigModule.forRoot(config), StorageModule.forRoot(storage), DatabaseModule, InferenceModule, JobsModule, SegmentationModule] })
   class WorkerModule {}
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
@@ -36,6 +38,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error(`Lumen worker failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  // A refusal that names its own fix needs no stack trace.
+  const message = error instanceof StorageUnavailableError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`Lumen worker failed to start: ${message}`);
   process.exit(1);
 });

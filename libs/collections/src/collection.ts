@@ -12,6 +12,16 @@ export type NewImage = { id: string; collectionId: string; code: Uint8Array<Arra
 /** An uploaded image file on disk (form field, client's name, path), as ingestion and search by image read it. */
 export type ImageFile = ImageUpload & { clientName: string; sha256: string };
 
+/**
+ * One write of the collection feed (table `collection_event`), in the order every replica applies
+ * it: images added (those still stored, in insertion order), one image deleted, or the whole
+ * collection deleted.
+ */
+export type CollectionEvent =
+  | { seq: bigint; collectionId: string; kind: 'add'; images: StoredImage[] }
+  | { seq: bigint; collectionId: string; kind: 'delete'; imageId: string }
+  | { seq: bigint; collectionId: string; kind: 'drop' };
+
 /** Most files per ingestion request. */
 export const IMAGES_PER_REQUEST_MAX = 1000;
 

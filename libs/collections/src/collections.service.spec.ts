@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { type HashingModel, ImageHasher, ImageRejectedError } from '@lumen/hashing';
+import { fakeCollectionsDatabase } from '../testing/fake-collections-database.js';
 import { type Collection, CollectionError, type ImageFile, ImageUploadOutcome, type NewImage, type StoredImage } from './collection.js';
 import { CollectionIndexes } from './collection-indexes.js';
 import { CollectionsRepository } from './collections.repository.js';
@@ -8,30 +9,10 @@ import { CollectionsService } from './collections.service.js';
 const MODEL = { name: 'hash-16', version: '1', bits: 16 } as HashingModel;
 const COLLECTION: Collection = { id: 'c1', name: 'photos', bits: 16, modelName: 'hash-16', modelVersion: '1', owner: 'app', createdAt: new Date(0) };
 
-/** An in-memory stand-in for the database: rows in insertion order, unique SHA-256 per collection. */
+/** The fake tables with one collection (and `initial` images in it), seen through one replica's repository. */
 function fakeRepository(initial: StoredImage[] = []) {
-  const rows: (StoredImage & { seq: bigint })[] = initial.map((image, i) => ({ ...image, seq: BigInt(i + 1) }));
-  const repository = {
-    rows,
-    find: jest.fn(async (id: string) => (id === COLLECTION.id ? COLLECTION : null)),
-    create: jest.fn(async (data: Omit<Collection, 'createdAt'>) => ({ ...data, createdAt: new Date(0) })),
-    list: jest.fn(),
-    delete: jest.fn(async () => undefined),
-    deleteImage: jest.fn(async (_collectionId: string, imageId: string) => {
-      const at = rows.findIndex((r) => r.id === imageId);
-      if (at >= 0) rows.splice(at, 1);
-      return at >= 0;
-    }),
-    countImages: jest.fn(async () => rows.length),
-    imagesAfter: jest.fn(async (_id: string, after: bigint, take: number) => rows.filter((r) => r.seq > after).slice(0, take)),
-    insertNew: jest.fn(async (_id: string, images: NewImage[]) => {
-      const fresh = images.filter((image) => !rows.some((r) => r.sha256 === image.sha256));
-      for (const image of fresh) rows.push({ ...image, seq: BigInt(rows.length + 1) });
-      return fresh.map(({ collectionId: _, ...image }) => image);
-    }),
-    findBySha256: jest.fn(async (_id: string, shas: string[]) => rows.filter((r) => shas.includes(r.sha256))),
-  };
-  return repository;
+  const database = fakeCollectionsDatabase([COLLECTION], initial);
+  return Object.assign(database.repository(), { database });
 }
 
 /** A hasher whose "image files" hold their code in the file name: "ffff.png" hashes to 0xffff; "bad.png" does not decode. */
@@ -140,9 +121,10 @@ describe('CollectionsService', () => {
     expect((await service.searchByCode(COLLECTION, '0000', { k: 10 })).map((h) => h.imageId)).toEqual(['b']);
     await service.delete(COLLECTION);
     expect(repository.delete).toHaveBeenCalledWith('c1');
-    // The index is rebuilt from the repository on next use (dropped with the collection).
-    expect(await service.count(COLLECTION)).toBe(1);
-    expect(repository.imagesAfter).toHaveBeenCalledTimes(2);
+    // The index went with the collection: it is not rebuilt for a collection that is gone.
+    expect(await service.find('c1')).toBeNull();
+    await expect(service.count(COLLECTION)).rejects.toMatchObject({ code: 'collection.not-found' });
+    expect(repository.imagesAfter).toHaveBeenCalledTimes(1);
   });
 
   it('runs writes of one collection one at a time, in call order', async () => {

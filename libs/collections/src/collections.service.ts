@@ -35,7 +35,8 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
 /**
  * Image collections: creation with a fixed model, ingestion with per-file outcomes and SHA-256
  * deduplication, exact Hamming search. SQL goes through CollectionsRepository; the in-memory
- * index and the per-collection write lock through CollectionIndexes.
+ * index, the per-collection write lock and the feed that keeps replicas coherent through
+ * CollectionIndexes.
  */
 @Injectable()
 export class CollectionsService {
@@ -46,7 +47,10 @@ export class CollectionsService {
     private readonly repository: CollectionsRepository,
     private readonly indexes: CollectionIndexes,
     private readonly hasher: ImageHasher,
-  ) {}
+  ) {
+    // A collection deleted through another replica is forgotten here once the feed says so.
+    indexes.onDrop((id) => this.cache.delete(id));
+  }
 
   async find(id: string): Promise<Collection | null> {
     let collection = this.cache.get(id) ?? null;
@@ -74,20 +78,13 @@ export class CollectionsService {
   }
 
   async delete(collection: Collection): Promise<void> {
-    await this.indexes.withWriteLock(collection.id, async () => {
-      await this.repository.delete(collection.id);
-      this.cache.delete(collection.id);
-      this.indexes.drop(collection.id);
-    });
+    await this.indexes.deleteCollection(collection.id, () => this.repository.delete(collection.id));
+    this.cache.delete(collection.id);
   }
 
   async deleteImage(collection: Collection, imageId: string): Promise<void> {
-    const index = await this.indexes.get(collection);
-    await this.indexes.withWriteLock(collection.id, async () => {
-      const existed = await this.repository.deleteImage(collection.id, imageId);
-      index.remove(imageId);
-      if (!existed) throw new CollectionError('collection.image-not-found', `No image ${imageId} in collection ${collection.id}`);
-    });
+    const existed = await this.indexes.write(collection, () => this.repository.deleteImage(collection.id, imageId));
+    if (!existed) throw new CollectionError('collection.image-not-found', `No image ${imageId} in collection ${collection.id}`);
   }
 
   /** The model that made the collection's codes; images can only be hashed while it is served. */
@@ -112,7 +109,7 @@ export class CollectionsService {
    */
   async addImages(collection: Collection, files: ImageFile[], externalIds: (string | null)[], metadata: Record<string, unknown>[]): Promise<ImageUploadResult[]> {
     const model = this.model(collection);
-    const index = await this.indexes.get(collection);
+    await this.indexes.get(collection); // a missing collection fails before any decoding
 
     // Decode every file (a file that fails becomes its own error entry), then encode them all
     // at once so the micro-batcher sends full batches to ONNX Runtime.
@@ -138,10 +135,9 @@ export class CollectionsService {
       rows.push({ id: randomUUID(), collectionId: collection.id, code: new Uint8Array(code), externalId: externalIds[i], metadata: metadata[i], sha256: file.sha256 });
     });
 
-    const stored = await this.indexes.withWriteLock(collection.id, async () => {
+    // The index gets the new images from the feed, in insertion order (tie order), before this returns.
+    const stored = await this.indexes.write(collection, async () => {
       const created = await this.repository.insertNew(collection.id, rows);
-      // Insertion order is tie order: the repository returns them in sequence order.
-      for (const image of created) index.add({ id: image.id, externalId: image.externalId, metadata: image.metadata }, image.code);
       const createdShas = new Set(created.map((r) => r.sha256));
       const existing = await this.repository.findBySha256(collection.id, [...firstBySha.keys()].filter((sha) => !createdShas.has(sha)));
       return { created: new Map(created.map((r) => [r.sha256, r])), existing: new Map(existing.map((r) => [r.sha256, r])) };

@@ -1,3 +1,4 @@
+export * from './collection-feed.js';
 export * from './collection.js';
 export * from './collection-indexes.js';
 export * from './collections.module.js';

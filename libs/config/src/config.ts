@@ -29,7 +29,8 @@ const specs = {
   HOST: str({ default: '0.0.0.0', desc: 'Interface the API listens on' }),
   PUBLIC_URL: url({ default: undefined, desc: "URL clients reach the API at (the OpenAPI document's servers); unset: relative to where the document is served" }),
   DATABASE_URL: url({ default: undefined, desc: 'PostgreSQL URL; unset starts an embedded PostgreSQL under DATA_DIR' }),
-  DATA_DIR: str({ default: './data', desc: 'Uploads, results, embedded database, generated admin key' }),
+  DATA_DIR: str({ default: './data', desc: 'Embedded database, generated admin key; uploads and results too unless STORAGE_DIR is set' }),
+  STORAGE_DIR: str({ default: '', desc: 'Uploads and results, shared by every API and worker process (a shared volume); empty = DATA_DIR' }),
   MODELS_DIR: str({ default: './models', desc: 'ONNX model registry: <name>/<version>/{model.onnx,card.json}' }),
   MODELS: str({ default: '', desc: 'Comma-separated model names to load; empty loads every model in MODELS_DIR' }),
   INFERENCE_DEVICE: str({ choices: ['auto', 'cpu', 'cuda'], default: 'auto' }),
@@ -48,6 +49,7 @@ const specs = {
   JOB_HEARTBEAT_SECONDS: num({ default: 30, desc: 'A running job not heard from for this long is retried' }),
   JOB_SUPERVISE_SECONDS: num({ default: 30, desc: 'How often the queue looks for dead or expired jobs' }),
   JOB_RETRY_LIMIT: positiveInt({ default: 2 }),
+  CPU_FALLBACK_SECONDS: positiveInt({ default: 30, desc: 'While a CUDA worker is alive, CPU workers take jobs that prefer CUDA (segmentation) only once the oldest has waited this long' }),
 };
 
 export type LumenConfig = {
@@ -57,6 +59,8 @@ export type LumenConfig = {
   publicUrl: string | null;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Root of the uploads and results every API and worker process shares (STORAGE_DIR, else DATA_DIR). */
+  storageDir: string;
   modelsDir: string;
   models: string[];
   inferenceDevice: 'auto' | 'cpu' | 'cuda';
@@ -75,6 +79,7 @@ export type LumenConfig = {
   jobHeartbeatSeconds: number;
   jobSuperviseSeconds: number;
   jobRetryLimit: number;
+  cpuFallbackSeconds: number;
 };
 
 /** Validates the environment once; throws ConfigError naming every bad variable. */
@@ -96,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     publicUrl: clean.PUBLIC_URL ? clean.PUBLIC_URL.replace(/\/+$/, '') : null,
     databaseUrl: clean.DATABASE_URL || undefined,
     dataDir: path.resolve(clean.DATA_DIR),
+    storageDir: path.resolve(clean.STORAGE_DIR || clean.DATA_DIR),
     modelsDir: path.resolve(clean.MODELS_DIR),
     models: clean.MODELS.split(',').map((s) => s.trim()).filter(Boolean),
     inferenceDevice: clean.INFERENCE_DEVICE as LumenConfig['inferenceDevice'],
@@ -114,5 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LumenConfig {
     jobHeartbeatSeconds: clean.JOB_HEARTBEAT_SECONDS,
     jobSuperviseSeconds: clean.JOB_SUPERVISE_SECONDS,
     jobRetryLimit: clean.JOB_RETRY_LIMIT,
+    cpuFallbackSeconds: clean.CPU_FALLBACK_SECONDS,
   };
 }

@@ -56,6 +56,14 @@ export class HammingIndex {
     return this.slotById.size;
   }
 
+  /**
+   * Bytes reserved for the codes (the WebAssembly memory, with the scan's scratch space, or the
+   * JavaScript words) and the live flags; the ids and metadata objects on the heap come on top.
+   */
+  get reservedBytes(): number {
+    return (this.scanner ? this.scanner.memory.buffer.byteLength : this.words.byteLength) + this.alive.byteLength;
+  }
+
   has(id: string): boolean {
     return this.slotById.has(id);
   }

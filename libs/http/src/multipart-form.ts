@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   type CallHandler,
   type ExecutionContext,
@@ -18,6 +17,7 @@ import { Allow } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { type Observable, defer, lastValueFrom } from 'rxjs';
 import { CONFIG, type LumenConfig } from '@lumen/config';
+import { Storage } from '@lumen/storage';
 import { ProblemException } from './problem.js';
 import { type MultipartBody, receiveMultipart } from './uploads.js';
 import { type FieldError, invalidField, invalidRequest, validateDto } from './validation.js';
@@ -130,11 +130,6 @@ export function maxMultipartBodyBytes(uploadMaxBytes: number): number {
   return uploadMaxBytes + MULTIPART_OVERHEAD_BYTES;
 }
 
-/** Where uploads wait until the request ends (deleted then, unless the service moved them away). */
-export function uploadDirectory(config: LumenConfig): string {
-  return path.join(config.dataDir, 'tmp');
-}
-
 /**
  * Streams the multipart body to disk (per-file limit, 413 while the client is still sending),
  * reads it into the route's form DTO (readForm) before the handler runs, and deletes every
@@ -145,6 +140,7 @@ export class MultipartFormInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     @Inject(CONFIG) private readonly config: LumenConfig,
+    private readonly storage: Storage,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -153,7 +149,8 @@ export class MultipartFormInterceptor implements NestInterceptor {
     if (spec.orJson && !request.isMultipart()) return next.handle();
     const fileFields = formFileFields(spec.dto);
     const upload = await receiveMultipart(request, {
-      directory: uploadDirectory(this.config),
+      // Uploads wait in the storage's upload folder until the request ends (deleted then, unless the service took them over).
+      directory: this.storage.uploadDirectory(),
       maxFileBytes: Math.min(spec.maxFileBytes ?? Infinity, this.config.uploadMaxBytes),
       maxTotalBytes: this.config.uploadMaxBytes,
       maxBodyBytes: maxMultipartBodyBytes(this.config.uploadMaxBytes),

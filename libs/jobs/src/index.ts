@@ -8,3 +8,7 @@ export * from './job-queue.service.js';
 export * from './job-worker.service.js';
 export * from './jobs.module.js';
 export * from './jobs.service.js';
+export * from './worker-id.js';
+export * from './worker-fleet.js';
+export * from './worker-fleet.service.js';
+export * from './workers.repository.js';

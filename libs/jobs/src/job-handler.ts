@@ -1,6 +1,7 @@
 import { DiscoveryService } from '@nestjs/core';
 import type { JobParams, JobResult, TypedJobKind } from './job-payloads.js';
 import type { JobStage } from './job-stage.js';
+import type { WorkerCapability } from './worker-fleet.js';
 
 export type JobHandlerOptions<K extends TypedJobKind = TypedJobKind> = {
   kind: K;
@@ -8,6 +9,11 @@ export type JobHandlerOptions<K extends TypedJobKind = TypedJobKind> = {
   concurrency: number;
   /** A running job is failed (and retried) after this long, whatever its heartbeats say. */
   expireInSeconds?: number;
+  /**
+   * Jobs of this kind go to CUDA workers while one is alive; CPU workers take them when none is,
+   * or once one has waited CPU_FALLBACK_SECONDS (WorkerFleetService).
+   */
+  prefersCuda?: boolean;
 };
 
 export type JobContext<K extends TypedJobKind> = {
@@ -25,6 +31,8 @@ export type JobContext<K extends TypedJobKind> = {
 
 export interface JobRunner<K extends TypedJobKind> {
   run(context: JobContext<K>): Promise<JobResult<K>>;
+  /** Where this process runs the kind and with which models (advertised to the fleet); CPU and none when absent. */
+  capability?(): WorkerCapability;
 }
 
 /** The metadata the worker discovers handlers by. */

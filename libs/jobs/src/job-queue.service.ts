@@ -55,6 +55,11 @@ export class JobQueueService implements OnModuleInit, OnModuleDestroy {
     await this.boss.cancel(kind, jobId);
   }
 
+  /** Stops fetching jobs of `kind` (those running finish). */
+  async stopWork(kind: string): Promise<void> {
+    await this.boss.offWork(kind, { wait: false });
+  }
+
   async work(kind: JobKind, concurrency: number, handler: (job: JobWithMetadata<QueuedJobPayload>) => Promise<void>): Promise<void> {
     await this.boss.work<QueuedJobPayload>(
       kind,

@@ -8,6 +8,7 @@ import { JOB_KINDS, type JobKind } from './job-kind.js';
 import type { TypedJobKind } from './job-payloads.js';
 import { JobQueueService, type QueuedJobPayload } from './job-queue.service.js';
 import { JobsService } from './jobs.service.js';
+import { WorkerFleetService } from './worker-fleet.service.js';
 
 const jobDuration = new Histogram({
   name: 'lumen_job_duration_seconds',
@@ -18,7 +19,7 @@ const jobDuration = new Histogram({
 
 type RegisteredHandler = { options: JobHandlerOptions; runner: JobRunner<TypedJobKind> };
 
-/** Finds every @JobHandler provider and, when this process is a worker, consumes their queues. */
+/** Finds every @JobHandler provider and, when this process is a worker, consumes their queues (as the fleet decides). */
 @Injectable()
 export class JobWorkerService implements OnApplicationBootstrap {
   private readonly logger = new Logger('JobWorker');
@@ -29,6 +30,7 @@ export class JobWorkerService implements OnApplicationBootstrap {
     private readonly discovery: DiscoveryService,
     private readonly queue: JobQueueService,
     private readonly jobs: JobsService,
+    private readonly fleet: WorkerFleetService,
   ) {}
 
   /** Collects handlers and fails start-up when a job kind has none (or two). */
@@ -54,10 +56,18 @@ export class JobWorkerService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const handlers = this.registerHandlers();
     if (!this.config.workerEnabled) return;
-    for (const [kind, handler] of handlers) {
-      await this.queue.work(kind, handler.options.concurrency, (job) => this.execute(kind, handler, job));
-      this.logger.log(`consuming "${kind}" jobs (concurrency ${handler.options.concurrency})`);
-    }
+    // The fleet decides which queues this worker consumes (CUDA preference), now and at each heartbeat.
+    await this.fleet.start(
+      [...handlers].map(([kind, handler]) => ({
+        kind,
+        prefersCuda: handler.options.prefersCuda ?? false,
+        capability: handler.runner.capability?.() ?? { device: 'cpu', models: [] },
+        consume: async () => {
+          await this.queue.work(kind, handler.options.concurrency, (job) => this.execute(kind, handler, job));
+          this.logger.log(`consuming "${kind}" jobs (concurrency ${handler.options.concurrency})`);
+        },
+      })),
+    );
   }
 
   private async execute(kind: TypedJobKind, handler: RegisteredHandler, queued: JobWithMetadata<QueuedJobPayload>): Promise<void> {

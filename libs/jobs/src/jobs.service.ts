@@ -5,6 +5,7 @@ import { JobQueueService } from './job-queue.service.js';
 import type { JobKind } from './job-kind.js';
 import type { JobParams, TypedJob, TypedJobKind } from './job-payloads.js';
 import { JobStage, jobStage } from './job-stage.js';
+import { WORKER_ID } from './worker-id.js';
 
 export type JobErrorBody = { message: string; details?: Record<string, unknown>; attempt: number; retrying: boolean };
 
@@ -81,11 +82,11 @@ export class JobsService {
     await this.prisma.job.delete({ where: { id: job.id } });
   }
 
-  /** Claims the record for an attempt; null when the job was canceled meanwhile. */
+  /** Claims the record for an attempt by this worker process; null when the job was canceled meanwhile. */
   async markRunning<K extends TypedJobKind>(kind: K, id: string): Promise<TypedJob<K> | null> {
     const rows = await this.prisma.job.updateManyAndReturn({
       where: { id, kind, status: { in: ACTIVE } },
-      data: { status: JobStatus.running, attempts: { increment: 1 }, startedAt: new Date(), progress: 0, stage: 'starting', stageCode: JobStage.Starting },
+      data: { status: JobStatus.running, attempts: { increment: 1 }, startedAt: new Date(), progress: 0, stage: 'starting', stageCode: JobStage.Starting, workerId: WORKER_ID },
     });
     return rows[0] ? typed<K>(rows[0]) : null;
   }

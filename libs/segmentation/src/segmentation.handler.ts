@@ -1,8 +1,7 @@
-import fs from 'node:fs/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { ModelRegistry, Tensor } from '@lumen/inference';
-import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError } from '@lumen/jobs';
+import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError, type WorkerCapability } from '@lumen/jobs';
 import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap, writeVolume } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
 import { CascadeStep, runCascade } from './cascade.js';
@@ -36,7 +35,7 @@ const CASCADE_STAGES: Record<CascadeStep, JobStage> = {
 };
 
 @Injectable()
-@JobHandler({ kind: JobKind.Segmentation, concurrency: 1 })
+@JobHandler({ kind: JobKind.Segmentation, concurrency: 1, prefersCuda: true })
 export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
   private readonly logger = new Logger('Segmentation');
 
@@ -46,8 +45,15 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     private readonly storage: SegmentationStorage,
   ) {}
 
+  /** CUDA when both cascade models run there; the models this worker serves for segmentation. */
+  capability(): WorkerCapability {
+    const models = [...this.registry.byTask(COARSE_TASK), ...this.registry.byTask(FINE_TASK)].filter((m) => m.ready);
+    const cuda = models.length > 0 && models.every((m) => m.provider === 'cuda');
+    return { device: cuda ? 'cuda' : 'cpu', models: models.map((m) => `${m.name}@${m.version}`) };
+  }
+
   private async readInput(jobId: string, input: SegmentationParams['input']): Promise<Volume> {
-    const files = this.storage.inputFiles(jobId, input);
+    const files = await this.storage.inputFiles(jobId, input);
     if (input.format === VolumeFormat.DicomZip) {
       const volume = await readDicomSeries(files, this.config.segmentationMaxVoxels);
       // The API computed the grid from the files' tags; a reader that skipped a file must not pass unnoticed.
@@ -67,7 +73,7 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     try {
       volume = await this.readInput(jobId, params.input);
       if (params.reference) {
-        reference = await readVolume(this.storage.referenceFile(jobId, params.reference), this.config.segmentationMaxVoxels);
+        reference = await readVolume(await this.storage.referenceFile(jobId, params.reference), this.config.segmentationMaxVoxels);
         assertSameGrid(volume, reference);
       }
     } catch (error) {
@@ -104,15 +110,15 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
 
     await progress(0.95, JobStage.Writing, 'writing outputs');
     const started = performance.now();
-    await writeLabelMap(this.storage.output(jobId, 'labels.nii.gz'), result.labels, geometry);
+    await this.storage.writeOutput(jobId, 'labels.nii.gz', (file) => writeLabelMap(file, result.labels, geometry));
     const organList = params.organs.map((name) => ({ id: cascade.labels.get(name)!, name }));
     const png = await renderPreview(result.canonical.image, result.canonical.labels, result.canonical.shape, result.canonical.spacing, organList);
-    await fs.writeFile(this.storage.output(jobId, 'preview.png'), png);
+    await this.storage.putOutput(jobId, 'preview.png', png);
     const models = `${cascade.coarse.model}@${cascade.coarse.version}${params.fast ? '' : ` + ${cascade.fine.model}@${cascade.fine.version}`}`;
     let dicomSeg: DicomSegResult | null = null;
     if (isDicomInput(params.input)) {
       // The series as read, for viewers that do not read DICOM (the web page's NiiVue).
-      await writeVolume(this.storage.output(jobId, 'image.nii.gz'), volume);
+      await this.storage.writeOutput(jobId, 'image.nii.gz', (file) => writeVolume(file, volume));
       dicomSeg = await this.writeDicomSeg(jobId, params, result.labels, geometry, models, cascade);
     }
     result.timingsMs.outputs = Math.round(performance.now() - started);
@@ -142,12 +148,12 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
    * reason, which GET /segmentations/{id}/dicom-seg answers with 409.
    */
   private async writeDicomSeg(jobId: string, params: SegmentationParams, labels: Uint8Array, geometry: Geometry, models: string, cascade: CascadeConfig): Promise<DicomSegResult> {
-    const files = this.storage.inputFiles(jobId, params.input);
+    const files = await this.storage.inputFiles(jobId, params.input);
     try {
       const headers = await readSourceHeaders(files);
       const segments = params.organs.map((organ) => ({ organ, label: cascade.labels.get(organ)! }));
       const { bytes, summary } = buildDicomSeg(headers, labels, geometry, segments, { algorithmName: `Lumen cascade (${models})`, softwareVersion: models });
-      await fs.writeFile(this.storage.output(jobId, 'dicom-seg.dcm'), bytes);
+      await this.storage.putOutput(jobId, 'dicom-seg.dcm', bytes);
       return { available: true, ...summary, bytes: bytes.length };
     } catch (error) {
       // The label map is the primary output: a SEG that cannot be made is reported, not fatal.

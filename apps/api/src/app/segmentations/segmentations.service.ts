@@ -47,18 +47,17 @@ export class SegmentationsService {
       const { image: images, reference: referenceFile } = form;
       for (const f of [...(images.length === 1 ? images : []), referenceFile]) if (f?.size === 0) throw new VolumeError('volume.empty-file', `The "${f.field}" file is empty`);
 
-      await this.storage.create(jobId);
       const input = await this.storeInput(images, jobId, form.seriesUid);
       let reference: SegmentationParams['reference'];
       if (referenceFile) {
         const format = formatFromFileName(referenceFile.clientName);
         if (format === VolumeFormat.DicomZip) throw new VolumeError('volume.unsupported-reference-format', 'The reference must be a label map file (.nii, .nii.gz, .nrrd, .mha), not a zip');
-        const file = this.storage.upload(jobId, 'reference', format);
-        fs.renameSync(referenceFile.path, file.path);
-        await this.checkFile(file.path, format);
-        const geometry = await readVolumeHeader(file.path, this.config.segmentationMaxVoxels);
+        const name = this.storage.uploadName('reference', format);
+        const file = await this.storage.storeUpload(jobId, referenceFile.path, name);
+        await this.checkFile(file, format);
+        const geometry = await readVolumeHeader(file, this.config.segmentationMaxVoxels);
         if (input.format !== VolumeFormat.DicomZip) assertSameGrid(input.geometry, geometry);
-        reference = { format, file: file.name, labels: form.labels() };
+        reference = { format, file: name, labels: form.labels() };
       }
       const params: SegmentationParams = { input, reference, organs: form.organList(), fast: form.fast ?? false };
       return await this.jobs.enqueue(JobKind.Segmentation, principal.name, params, jobId);
@@ -90,28 +89,28 @@ export class SegmentationsService {
     if (kind !== VolumeFormat.DicomZip && kind !== 'dicom-files') {
       const [image] = images;
       if (seriesUid) throw invalidField('seriesUid', 'seriesUid applies only to DICOM');
-      const file = this.storage.upload(jobId, 'input', kind);
-      fs.renameSync(image.path, file.path);
-      await this.checkFile(file.path, kind);
-      const geometry = await readVolumeHeader(file.path, this.config.segmentationMaxVoxels);
-      return { format: kind, file: file.name, clientFileName: image.clientName, geometry };
+      const name = this.storage.uploadName('input', kind);
+      const file = await this.storage.storeUpload(jobId, image.path, name);
+      await this.checkFile(file, kind);
+      const geometry = await readVolumeHeader(file, this.config.segmentationMaxVoxels);
+      return { format: kind, file: name, clientFileName: image.clientName, geometry };
     }
-    const directory = this.storage.dicomDir(jobId);
+    const directory = await this.storage.dicomFolder(jobId);
     let files: DicomUploadFile[];
     if (kind === VolumeFormat.DicomZip) {
       files = await extractZip(images[0].path, directory, { maxEntries: DICOM_MAX_FILES, maxUncompressedBytes: 4 * this.config.uploadMaxBytes });
     } else {
-      await fs.promises.mkdir(directory, { recursive: true });
       files = images.map((image, index) => {
         const target = path.join(directory, `${String(index).padStart(6, '0')}.dcm`);
         fs.renameSync(image.path, target);
         return { path: target, name: image.clientName || `part ${index + 1}` };
       });
     }
+    await this.storage.commitDicom(jobId);
     const { files: series, geometry, report } = await intakeDicomFiles(files, { seriesUid, maxVoxels: this.config.segmentationMaxVoxels });
     return {
       format: VolumeFormat.DicomZip,
-      dicomFiles: series.map((f) => this.storage.relative(jobId, f)),
+      dicomFiles: series.map((f) => this.storage.dicomName(directory, f)),
       seriesUid: report.seriesUid,
       clientFileName: images.length === 1 ? images[0].clientName : `${images.length} files`,
       geometry,
@@ -172,19 +171,19 @@ export class SegmentationsService {
    */
   async imageFile(principal: Principal, id: string): Promise<{ file: string; name: string }> {
     const job = await this.find(principal, id);
-    if (isDicomInput(job.params.input)) return { file: this.finishedOutput(job, 'image.nii.gz'), name: `${id}_image.nii.gz` };
-    this.finishedOutput(job, 'labels.nii.gz');
-    const [file] = this.storage.inputFiles(id, job.params.input);
-    if (!fs.existsSync(file)) throw new SegmentationError('segmentation.output-missing', `The image of segmentation ${id} is gone`);
+    if (isDicomInput(job.params.input)) return { file: await this.finishedOutput(job, 'image.nii.gz'), name: `${id}_image.nii.gz` };
+    await this.finishedOutput(job, 'labels.nii.gz');
+    if (!(await this.storage.inputExists(id, job.params.input))) throw new SegmentationError('segmentation.output-missing', `The image of segmentation ${id} is gone`);
+    const [file] = await this.storage.inputFiles(id, job.params.input);
     return { file, name: `${id}_image${extensionOf(job.params.input.format)}` };
   }
 
-  private finishedOutput(job: SegmentationJob, name: SegmentationOutput): string {
+  private async finishedOutput(job: SegmentationJob, name: SegmentationOutput): Promise<string> {
     if (job.status !== JobStatus.succeeded) {
       throw new SegmentationError('segmentation.not-finished', `Segmentation ${job.id} is ${job.status}; outputs exist once it has succeeded`);
     }
-    const file = this.storage.output(job.id, name);
-    if (!fs.existsSync(file)) throw new SegmentationError('segmentation.output-missing', `The ${name} of segmentation ${job.id} is gone`);
+    const file = await this.storage.output(job.id, name);
+    if (!file) throw new SegmentationError('segmentation.output-missing', `The ${name} of segmentation ${job.id} is gone`);
     return file;
   }
 }
