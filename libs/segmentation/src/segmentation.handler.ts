@@ -1,10 +1,12 @@
+import path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
-import { ModelRegistry, Tensor } from '@lumen/inference';
+import { ModelRegistry } from '@lumen/inference';
 import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError, type WorkerCapability } from '@lumen/jobs';
 import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap, writeVolume } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
-import { CascadeStep, runCascade } from './cascade.js';
+import { CascadeStep } from './cascade.js';
+import { runCascadeOffThread } from './cascade-thread.js';
 import { DicomSegUnavailable, buildDicomSeg, readSourceHeaders } from './dicom-seg.js';
 import { renderPreview } from './preview.js';
 import { SegmentationError } from './segmentation-error.js';
@@ -82,11 +84,16 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     }
 
     const organIds = params.organs.map((o) => cascade.labels.get(o)!).filter((id) => id !== undefined);
-    const infer = async (model: string, input: Float32Array, shape: [number, number, number]) => {
-      const outputs = await this.registry.run(model, { image: new Tensor('float32', input, [1, 1, ...shape]) });
-      return outputs.logits.data as Float32Array;
-    };
-    const result = await runCascade(volume, cascade, infer, { fast: params.fast, organs: organIds }, (fraction, step, text) => progress(fraction, CASCADE_STAGES[step], text));
+    // On a worker thread with its own sessions: ONNX Runtime and the kernels would otherwise stall this thread's job heartbeats for seconds.
+    const sessions = Object.fromEntries(
+      [cascade.coarse.model, cascade.fine.model].map((name) => {
+        const model = this.registry.get(name);
+        return [name, { file: path.join(model.directory, 'model.onnx'), provider: model.provider ?? 'cpu' }];
+      }),
+    );
+    const result = await runCascadeOffThread(volume, cascade, { models: sessions, threads: this.config.inferenceThreads }, { fast: params.fast, organs: organIds }, (fraction, step, text) =>
+      progress(fraction, CASCADE_STAGES[step], text),
+    );
 
     await progress(0.9, JobStage.Statistics, 'statistics');
     const geometry = geometryOf(volume);
