@@ -127,7 +127,7 @@ def main():
                              minComponentMm3=s2["min_component_mm3"], maskToCandidate=s2["mask_to_candidate"]),
         "labels": labels2,
         "metrics": dict(common_metrics, stage2Choice=metrics.get("stage2ChoiceNote", chosen),
-                        **{k: metrics[k] for k in ("stage2Selection", "postprocessingSelection") if k in metrics}),
+                        **{k: metrics[k] for k in ("stage2Selection", "stage2Length", "postprocessingSelection") if k in metrics}),
         "licence": LICENCE + " Pretrained weights: OBELISK-Net (MIT, ../shared/data/pretrained/obelisk-tcia/LICENSE).",
         "training": ({
             "data": "init: OBELISK fold 1 (real contrast CT); fine-tuned on CT synthesised from WORD label maps (24 "
