@@ -20,7 +20,10 @@ STAGE1_UNET = {"spacing": 4.0, "clip": (-200.0, 300.0), "mean": 50.0, "std": 125
 # OBELISK classes: 1 spleen, 2 pancreas, 6 liver -> ours 2, 3, 1
 STAGE2 = {"spacing": 2.0, "clip": (-1024.0, 3071.0), "mean": 0.0, "std": 1.0, "pad_hu": -1000.0, "pad_mode": "edge", "patch": (64, 128, 128),
           "stride": (32, 64, 64), "sigma_fraction": 0.125, "classes": {6: 1, 1: 2, 2: 3}, "n_classes": 9,
-          "dilation_mm": 30.0, "min_component_mm3": None, "mask_to_candidate": True}
+          "dilation_mm": 30.0, "min_component_mm3": None, "mask_to_candidate": True,
+          # the pancreas is kept anywhere in the candidate region's bounding box: stage 1 rarely finds it,
+          # so the region is mostly liver and spleen dilated (chosen on validation, selection.json)
+          "box_mask_labels": (3,)}
 
 
 def norm(hu, st):
@@ -94,7 +97,16 @@ def stage2(model, hu, spacing, cand1, st1=STAGE1, st2=STAGE2, progress=None):
     lab = lab[: shape2[0], : shape2[1], : shape2[2]]
     frac = float(ran[: shape2[0], : shape2[1], : shape2[2]].mean())
     if st2.get("mask_to_candidate"):  # stage 2 segments inside the dilated stage-1 region only
-        lab[~cand[: shape2[0], : shape2[1], : shape2[2]]] = 0
+        inside = cand[: shape2[0], : shape2[1], : shape2[2]]
+        boxed = st2.get("box_mask_labels", ())
+        if boxed and inside.any():
+            # These organs are kept anywhere in the region's bounding box (stage 1 may miss them).
+            box = np.zeros_like(inside)
+            box[tuple(slice(int(e[0]), int(e[-1]) + 1) for e in
+                      (np.flatnonzero(inside.any(axis=tuple(b for b in range(3) if b != a))) for a in range(3)))] = True
+            lab[~inside & ~(np.isin(lab, boxed) & box)] = 0
+        else:
+            lab[~inside] = 0
     if st2["min_component_mm3"] is None:
         lab = largest_cc_per_organ(lab)
     else:

@@ -130,10 +130,15 @@ def main():
     ap.add_argument("--spacing2", type=float, default=2.0)
     ap.add_argument("--cases", type=int, default=6)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--box-mask-labels", default=None,
+                    help="our labels kept anywhere in the candidate region's bounding box (default: cascade.STAGE2's, 3; 'none': "
+                         "every label masked to the region, as version 3 first was)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     patch = tuple(int(v) for v in args.patch.split(","))
     st2 = dict(C.STAGE2, patch=patch, stride=tuple(p // 2 for p in patch), spacing=args.spacing2, pad_mode=args.pad_mode)
+    if args.box_mask_labels is not None:
+        st2["box_mask_labels"] = () if args.box_mask_labels == "none" else tuple(int(v) for v in args.box_mask_labels.split(","))
     folds = [int(f) for f in args.folds.split(",")]
     metrics = json.load(open(METRICS)) if os.path.exists(METRICS) else {}
     if args.make_val:

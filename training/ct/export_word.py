@@ -52,6 +52,16 @@ def pre(st, **extra):
     return p
 
 
+ORGAN_NAMES = {1: "liver", 2: "spleen", 3: "pancreas"}
+
+
+def stage2_preprocessing(s2):
+    return pre(s2, patchSizeZYX=list(s2["patch"]), tileStrideZYX=list(s2["stride"]), padMode=s2["pad_mode"],
+               gaussianSigmaFraction=s2["sigma_fraction"], dilationMm=s2["dilation_mm"],
+               minComponentMm3=s2["min_component_mm3"], maskToCandidate=s2["mask_to_candidate"],
+               **({"boxMaskOrgans": [ORGAN_NAMES[k] for k in s2["box_mask_labels"]]} if s2.get("box_mask_labels") else {}))
+
+
 def main():
     import argparse
     ap = argparse.ArgumentParser()
@@ -62,17 +72,21 @@ def main():
                          "the weights did not)")
     args = ap.parse_args()
     metrics = json.load(open(os.path.join(CACHE, "word_metrics.json")))
+    metrics.update(json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "selection.json"))))
     if args.metrics_only:
         for name in ("ct-organs-coarse", "ct-organs-fine"):
             path = os.path.join(ROOT, "models", name, args.version, "card.json")
             card = json.load(open(path))
             card["metrics"].update({k: metrics[k] for k in ("validation", "validationSlab", "realCT") if k in metrics})
+            card["metrics"].update({k: metrics[k] for k in ("stage2Selection", "stage2Length", "postprocessingSelection",
+                                                            "pancreasBoxMask") if k in metrics and name == "ct-organs-fine"})
+            if name == "ct-organs-fine":
+                card["preprocessing"] = stage2_preprocessing(C.STAGE2)
             with open(path, "w") as f:
                 json.dump(card, f, indent=2)
                 f.write("\n")
         return
     version = args.version
-    metrics.update(json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "selection.json"))))
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     evaluate = ("/usr/bin/python3 training/ct/evaluate_word.py --make-val --cascade --real --threads 2 "
                 f"--stage2-ckpt models/ct-organs-fine/{version}/model.pt")  # the committed copy of the checkpoint
@@ -122,12 +136,10 @@ def main():
                         + LICENCE),
         "inputs": [{"name": "image", "dtype": "float32", "shape": [1, 1, "z", "y", "x"]}],
         "outputs": [{"name": "logits", "dtype": "float32", "shape": [1, 9, "z", "y", "x"]}],
-        "preprocessing": pre(s2, patchSizeZYX=list(s2["patch"]), tileStrideZYX=list(s2["stride"]), padMode=s2["pad_mode"],
-                             gaussianSigmaFraction=s2["sigma_fraction"], dilationMm=s2["dilation_mm"],
-                             minComponentMm3=s2["min_component_mm3"], maskToCandidate=s2["mask_to_candidate"]),
+        "preprocessing": stage2_preprocessing(s2),
         "labels": labels2,
         "metrics": dict(common_metrics, stage2Choice=metrics.get("stage2ChoiceNote", chosen),
-                        **{k: metrics[k] for k in ("stage2Selection", "stage2Length", "postprocessingSelection") if k in metrics}),
+                        **{k: metrics[k] for k in ("stage2Selection", "stage2Length", "postprocessingSelection", "pancreasBoxMask") if k in metrics}),
         "licence": LICENCE + " Pretrained weights: OBELISK-Net (MIT, ../shared/data/pretrained/obelisk-tcia/LICENSE).",
         "training": ({
             "data": "init: OBELISK fold 1 (real contrast CT); fine-tuned on CT synthesised from WORD label maps (24 "

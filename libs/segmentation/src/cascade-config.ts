@@ -49,6 +49,8 @@ export type FineStageConfig = StageConfig & {
   padMode: 'constant' | 'edge';
   /** Stage-2 labels outside the dilated stage-1 region become background (card `maskToCandidate`, default false). */
   maskToCandidate: boolean;
+  /** Output labels that maskToCandidate keeps anywhere in the region's bounding box (card `boxMaskOrgans`, organ names). */
+  boxMaskLabels: number[];
 };
 
 export type CascadeConfig = {
@@ -136,6 +138,15 @@ function padMode(card: ModelCard, value: unknown): 'constant' | 'edge' {
   throw new Error(`model card ${card.name}: preprocessing.padMode must be "constant" or "edge"`);
 }
 
+/** Card `boxMaskOrgans` (organ names) as output labels. */
+function boxMaskLabels(card: ModelCard, organs: unknown): number[] {
+  if (organs === undefined) return [];
+  if (!Array.isArray(organs) || organs.some((o) => !(ORGANS as readonly unknown[]).includes(o))) {
+    throw new Error(`model card ${card.name}: preprocessing.boxMaskOrgans must list organs among ${ORGANS.join(', ')}`);
+  }
+  return organs.map((o: Organ) => ORGAN_LABELS[o]);
+}
+
 /**
  * Reads both stages' cards into one typed configuration (throws naming what is missing). The
  * served organs are those stage 1 predicts; stage 2 must predict each of them. Either model may
@@ -159,6 +170,7 @@ export function cascadeConfigFromCards(coarse: ModelCard, fine: ModelCard): Casc
       minComponentMm3: p.minComponentMm3 === null ? Number.POSITIVE_INFINITY : Number(p.minComponentMm3 ?? 0),
       padMode: padMode(fine, p.padMode),
       maskToCandidate: p.maskToCandidate === true,
+      boxMaskLabels: boxMaskLabels(fine, p.boxMaskOrgans),
     },
     labels: new Map(served.map((organ) => [organ, ORGAN_LABELS[organ]])),
   };

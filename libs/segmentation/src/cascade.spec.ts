@@ -162,6 +162,26 @@ describe('maskToCandidate', () => {
     expect([...cleared]).toEqual([1, 0, 0, 0]);
   });
 
+  it('keeps the box-masked labels anywhere in the region\'s bounding box, and nothing outside it', () => {
+    // Coarse 1×1×5 at 2 mm (fine grid the same): region = coarse x 1 and 3; its box is x 1..3.
+    const region = { mask: Uint8Array.from([0, 1, 0, 1, 0]), shape: [1, 1, 5] as Shape3, spacing: [2, 2, 2] as Shape3 };
+    const labels = Uint8Array.from([3, 2, 3, 2, 3]);
+    maskToCandidate(labels, [0, 0, 0], [1, 1, 5], [2, 2, 2], region, [3]);
+    // x 0, 4: outside the box, cleared whatever the label; x 2: outside the region, inside the box: pancreas (3) kept.
+    expect([...labels]).toEqual([0, 2, 3, 2, 0]);
+    const spleenInGap = Uint8Array.from([3, 2, 2, 2, 3]);
+    maskToCandidate(spleenInGap, [0, 0, 0], [1, 1, 5], [2, 2, 2], region, [3]);
+    expect([...spleenInGap]).toEqual([0, 2, 0, 2, 0]);
+  });
+
+  it('reads boxMaskOrgans from the fine card as output labels, and refuses unknown organs', () => {
+    const fine = card('fine', 'segmentation-fine', FOUR);
+    Object.assign(fine.preprocessing as Record<string, unknown>, { boxMaskOrgans: ['pancreas'] });
+    expect(cascadeConfigFromCards(card('coarse', 'segmentation-coarse', FOUR), fine).fine.boxMaskLabels).toEqual([3]);
+    Object.assign(fine.preprocessing as Record<string, unknown>, { boxMaskOrgans: ['kidney'] });
+    expect(() => cascadeConfigFromCards(card('coarse', 'segmentation-coarse', FOUR), fine)).toThrow('boxMaskOrgans must list organs among');
+  });
+
   it('reads maskToCandidate and a null minComponentMm3 (largest component only) from the fine card', () => {
     const fine = card('fine', 'segmentation-fine', FOUR);
     Object.assign(fine.preprocessing as Record<string, unknown>, { maskToCandidate: true, minComponentMm3: null });

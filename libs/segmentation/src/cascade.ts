@@ -205,22 +205,9 @@ export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config
 
 /** The region's bounding box on the fine grid (`lo` inclusive, `hi` exclusive), by the fine→coarse nearest-voxel map the tiles use; null when empty. */
 function fineExtent(mask: Uint8Array, coarse: GridLabels, fineShape: Shape3, fineSpacing: Shape3): { lo: Shape3; hi: Shape3 } | null {
-  const [cz, cy, cx] = coarse.shape;
-  const clo = [cz, cy, cx];
-  const chi = [-1, -1, -1];
-  for (let z = 0, v = 0; z < cz; z++) {
-    for (let y = 0; y < cy; y++) {
-      for (let x = 0; x < cx; x++, v++) {
-        if (!mask[v]) continue;
-        const at = [z, y, x];
-        for (const a of AXES) {
-          if (at[a] < clo[a]) clo[a] = at[a];
-          if (at[a] > chi[a]) chi[a] = at[a];
-        }
-      }
-    }
-  }
-  if (chi[0] < 0) return null;
+  const bounds = maskBounds(mask, coarse.shape);
+  if (!bounds) return null;
+  const [clo, chi] = bounds;
   const lo = perAxis(() => 0);
   const hi = perAxis(() => 0);
   for (const a of AXES) {
@@ -233,19 +220,47 @@ function fineExtent(mask: Uint8Array, coarse: GridLabels, fineShape: Shape3, fin
   return { lo, hi };
 }
 
+/** The bounding box (`lo`, `hi` inclusive, per axis) of a mask's set voxels; null when none is set. */
+function maskBounds(mask: Uint8Array, shape: Shape3): [Shape3, Shape3] | null {
+  const [nz, ny, nx] = shape;
+  const lo: Shape3 = [nz, ny, nx];
+  const hi: Shape3 = [-1, -1, -1];
+  for (let z = 0, v = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, v++) {
+        if (!mask[v]) continue;
+        const at = [z, y, x];
+        for (const a of AXES) {
+          if (at[a] < lo[a]) lo[a] = at[a];
+          if (at[a] > hi[a]) hi[a] = at[a];
+        }
+      }
+    }
+  }
+  return hi[0] < 0 ? null : [lo, hi];
+}
+
 /**
  * Clears labels of fine voxels (a box of the fine grid starting at `start`) whose nearest coarse
  * voxel lies outside the candidate region: as in Roth et al., stage 2 segments inside the
  * region only, so a tile's far corners cannot add organs stage 1 saw nowhere near.
  */
-export function maskToCandidate(labels: Uint8Array, start: Shape3, size: Shape3, fineSpacing: Shape3, region: CandidateRegion): void {
+export function maskToCandidate(labels: Uint8Array, start: Shape3, size: Shape3, fineSpacing: Shape3, region: CandidateRegion, boxLabels: readonly number[] = []): void {
   const idx = AXES.map((a) => nearestIndices(region.shape[a], start[a], size[a], fineSpacing[a] / region.spacing[a]));
   const [, cy, cx] = region.shape;
+  // Labels in boxLabels survive anywhere in the region's bounding box (stage 1 may have missed that organ).
+  const bounds = boxLabels.length ? maskBounds(region.mask, region.shape) : null;
+  const inBox = (a: number, i: number) => !!bounds && i >= bounds[0][a] && i <= bounds[1][a];
   let v = 0;
   for (let z = 0; z < size[0]; z++) {
     for (let y = 0; y < size[1]; y++) {
       const row = (idx[0][z] * cy + idx[1][y]) * cx;
-      for (let x = 0; x < size[2]; x++, v++) if (!region.mask[row + idx[2][x]]) labels[v] = 0;
+      const rowInBox = inBox(0, idx[0][z]) && inBox(1, idx[1][y]);
+      for (let x = 0; x < size[2]; x++, v++) {
+        if (region.mask[row + idx[2][x]]) continue;
+        if (rowInBox && inBox(2, idx[2][x]) && boxLabels.includes(labels[v])) continue;
+        labels[v] = 0;
+      }
     }
   }
 }
@@ -292,7 +307,7 @@ export async function fineStage(input: CanonicalInput, plan: TilePlan, config: C
   for (let v = 0; v < boxVoxels; v++) if (!ran[v]) boxLabels[v] = 0;
   // Keep the part of the box on the fine grid, then clean up small components there.
   const insideLabels = extractBox(boxLabels, box, ORIGIN, inside);
-  if (f.maskToCandidate && plan.candidate) maskToCandidate(insideLabels, lo, inside, f.spacingZYX, plan.candidate);
+  if (f.maskToCandidate && plan.candidate) maskToCandidate(insideLabels, lo, inside, f.spacingZYX, plan.candidate, f.boxMaskLabels);
   const ranInside = extractBox(ran, box, ORIGIN, inside).reduce((sum, r) => sum + r, 0);
   const voxelMm3 = f.spacingZYX[0] * f.spacingZYX[1] * f.spacingZYX[2];
   const labels = filterComponents(insideLabels, inside, [...config.labels.values()], f.minComponentMm3 / voxelMm3);
