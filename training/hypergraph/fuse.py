@@ -153,7 +153,8 @@ def fuse(model: onnx.ModelProto, heads: int, max_size: int, chunk: int = CHUNK) 
         total_prob = N("ReduceSum", [N("Mul", [prob_out, mask]), const("axis1", _i64(1))], keepdims=0)
         N("Div", [total_prob, N("Max", [N("ReduceSum", [mask, "axis1"], keepdims=0), "f_one"])], [score_out])
 
-    const("one_axis", _i64(1))
+    if m_count > 1:  # the members' column slices
+        const("one_axis", _i64(1))
     info = lambda name, elem: oh.make_tensor_value_info(name, elem, None)  # noqa: E731
     top = []
     if not chunk:
