@@ -229,19 +229,39 @@ def flush_denormals(module):
     return flushed
 
 
-def export_onnx(serve, sample_index, path):
-    """Writes the serving model as ONNX (opset 17, dynamic batch and candidate size), checks the
-    file with the onnx library and returns the operator types it uses."""
+def export_onnx(serve, sample_index, path, unfused_path=None):
+    """Writes the serving model as ONNX (opset 17, dynamic batch and candidate size) and returns the
+    operator types it uses. torch.onnx.export writes the graph of `serve` as is; fuse.py then
+    rewrites it around the same weights for serving (see fuse.py), which is what `path` gets.
+    Candidates may have at most sample_index.shape[1] nodes. `unfused_path`: where to keep
+    torch's graph (for verify_onnx.cjs --against), else it is deleted."""
+    import os
+    import tempfile
+
     import onnx
+    from fuse import fuse
     serve.eval()
-    torch.onnx.export(serve, (sample_index, torch.ones(sample_index.shape)), path, opset_version=17,
-                      input_names=["node_index", "node_mask"], output_names=["node_prob", "score"],
-                      dynamic_axes={"node_index": {0: "batch", 1: "size"}, "node_mask": {0: "batch", 1: "size"},
-                                    "node_prob": {0: "batch", 1: "size"}, "score": {0: "batch"}},
-                      do_constant_folding=True)
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
-    return sorted({n.op_type for n in m.graph.node})
+    fd, raw = tempfile.mkstemp(suffix=".onnx")
+    os.close(fd)
+    try:
+        torch.onnx.export(serve, (sample_index, torch.ones(sample_index.shape)), raw, opset_version=17,
+                          input_names=["node_index", "node_mask"], output_names=["node_prob", "score"],
+                          dynamic_axes={"node_index": {0: "batch", 1: "size"}, "node_mask": {0: "batch", 1: "size"},
+                                        "node_prob": {0: "batch", 1: "size"}, "score": {0: "batch"}},
+                          do_constant_folding=True)
+        m = onnx.load(raw)
+        onnx.checker.check_model(m)
+        fused = fuse(m, serve.members[0].heads, sample_index.shape[1])
+        onnx.save(fused, path)
+        if unfused_path:
+            os.replace(raw, unfused_path)
+    finally:
+        if os.path.exists(raw):
+            os.remove(raw)
+
+    def ops(graph):
+        return {n.op_type for n in graph.node} | {o for n in graph.node for a in n.attribute if a.type == a.GRAPH for o in ops(a.g)}
+    return sorted(ops(fused.graph))
 
 
 @torch.no_grad()
@@ -262,3 +282,20 @@ def check_padding(serve, candidates):
             assert diff < 1e-5, f"padding changes the score by {diff}"
             worst = max(worst, diff)
     return worst
+
+
+def serve_from_onnx(path: str, cfg: dict):
+    """A HyperSAGNNServe whose weights are the initializers of a model.onnx written by export_onnx
+    (torch's graph and fuse.py's both keep them under the state_dict names, unchanged); cfg: the
+    card's training.architecture. For models whose model.pt is not kept (wordnet)."""
+    import onnx
+    from onnx import numpy_helper
+    init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in onnx.load(path).graph.initializer}
+    model = HyperSAGNNServe(cfg["num_nodes"], cfg["dim"], cfg["hidden"], cfg["heads"], cfg.get("members", 1),
+                            bool(cfg.get("table_fp16", False)), **head_kwargs(cfg))
+    state = model.state_dict()
+    missing = [k for k in state if k not in init]
+    assert not missing, f"{path}: no initializer for {missing[:5]}"
+    model.load_state_dict({k: init[k] for k in state})
+    model.eval()
+    return model
