@@ -1,8 +1,8 @@
 /**
  * How long the job's thread stops answering while a segmentation runs: the event loop's longest
  * delay (perf_hooks.monitorEventLoopDelay) during the cascade on the job's own thread (runCascade)
- * against the cascade on a worker thread (runCascadeOffThread, what the worker serves), same volume,
- * same models (the worker thread opens its own sessions, as served), one process. A stalled loop delays pg-boss's job heartbeats and the fleet heartbeat.
+ * against the cascade on the worker's cascade thread (CascadeThread, what the worker serves), same volume,
+ * same models (the cascade thread opens its own sessions once and keeps them, as served), one process. A stalled loop delays pg-boss's job heartbeats and the fleet heartbeat.
  *
  *   npm run build && node dist/bench/segmentation/event-loop.js [volume.nii.gz]
  * Default volume: the shared real CT (../shared/data/ct/abdomen_ct_3mm.nii.gz).
@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { cascadeConfigFromCards, runCascade, runCascadeOffThread } from '@lumen/segmentation';
+import { CascadeThread, cascadeConfigFromCards, runCascade } from '@lumen/segmentation';
 import { readVolume } from '@lumen/volumes';
 import { servedVersion } from '../support.js';
 
@@ -31,9 +31,10 @@ const threadModels = {
   models: Object.fromEntries(['ct-organs-coarse', 'ct-organs-fine'].map((name) => [name, { file: path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'model.onnx'), provider: 'cpu' as const }])),
   threads: os.cpus().length,
 };
+const cascadeThread = new CascadeThread();
 const runs = {
   'job thread': () => runCascade(volume, config, infer, { fast: false, organs: [1, 2, 3] }, async () => {}),
-  'worker thread': () => runCascadeOffThread(volume, config, threadModels, { fast: false, organs: [1, 2, 3] }, async () => {}),
+  'worker thread': () => cascadeThread.run(volume, config, threadModels, { fast: false, organs: [1, 2, 3] }, async () => {}),
 };
 for (const [name, run] of Object.entries(runs)) {
   for (let round = 0; round < 2; round++) {
@@ -47,3 +48,4 @@ for (const [name, run] of Object.entries(runs)) {
   }
 }
 console.log(JSON.stringify(report, null, 1));
+await cascadeThread.close();

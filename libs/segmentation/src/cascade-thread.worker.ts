@@ -1,50 +1,61 @@
-// Entry of the cascade worker thread (see cascade-thread.ts): opens the stages' ONNX sessions,
-// runs runCascade, and sends progress to the parent thread, which owns the job.
-import { parentPort, workerData } from 'node:worker_threads';
+// Entry of the cascade worker thread (see cascade-thread.ts): runs the jobs it is sent one after
+// another with runCascade, on ONNX sessions opened once per model file and kept, and sends progress
+// to the parent thread, which owns the jobs.
+import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { runCascade } from './cascade.js';
-import type { CascadeThreadData, FromCascadeThread, ToCascadeThread } from './cascade-thread.js';
+import type { CascadeThreadJob, FromCascadeThread, ToCascadeThread } from './cascade-thread.js';
 
 const port = parentPort!;
 const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-let next = 0;
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+let nextReport = 0;
+let queue: Promise<unknown> = Promise.resolve();
 
-port.on('message', (message: ToCascadeThread) => {
-  const call = waiting.get(message.id);
-  if (!call) return;
-  waiting.delete(message.id);
-  if (message.error !== undefined) call.reject(new Error(message.error));
-  else call.resolve();
-});
-
-async function main({ volume, config, options, models, threads }: CascadeThreadData) {
-  const sessions = new Map<string, ort.InferenceSession>();
-  try {
-    for (const [name, { file, provider }] of Object.entries(models)) {
-      sessions.set(name, await ort.InferenceSession.create(file, { executionProviders: [provider], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' }));
-    }
-    return await runCascade(
-      volume,
-      config,
-      async (model, input, shape) => {
-        const session = sessions.get(model);
-        if (!session) throw new Error(`the cascade thread has no session for model ${model}`);
-        return (await session.run({ image: new ort.Tensor('float32', input, [1, 1, ...shape]) })).logits.data as Float32Array;
-      },
-      options,
-      (...args) =>
-        new Promise<void>((resolve, reject) => {
-          const id = next++;
-          waiting.set(id, { resolve, reject });
-          port.postMessage({ kind: 'progress', id, args } satisfies FromCascadeThread);
-        }),
-    );
-  } finally {
-    for (const session of sessions.values()) await session.release().catch(() => undefined);
+function session(file: string, provider: 'cpu' | 'cuda', threads: number): Promise<ort.InferenceSession> {
+  const key = `${provider}:${threads}:${file}`;
+  let opened = sessions.get(key);
+  if (!opened) {
+    opened = ort.InferenceSession.create(file, { executionProviders: [provider], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    opened.catch(() => sessions.delete(key)); // a failed open is retried by the next job
+    sessions.set(key, opened);
   }
+  return opened;
 }
 
-main(workerData as CascadeThreadData).then(
-  (result) => port.postMessage({ kind: 'done', result } satisfies FromCascadeThread),
-  (error: Error) => port.postMessage({ kind: 'failed', message: error.message, stack: error.stack } satisfies FromCascadeThread),
-);
+async function run({ job, volume, config, options, models, threads }: CascadeThreadJob) {
+  return runCascade(
+    volume,
+    config,
+    async (model, input, shape) => {
+      const spec = models[model];
+      if (!spec) throw new Error(`the cascade thread was given no file for model ${model}`);
+      const s = await session(spec.file, spec.provider, threads);
+      return (await s.run({ image: new ort.Tensor('float32', input, [1, 1, ...shape]) })).logits.data as Float32Array;
+    },
+    options,
+    (...args) =>
+      new Promise<void>((resolve, reject) => {
+        const id = nextReport++;
+        waiting.set(id, { resolve, reject });
+        port.postMessage({ kind: 'progress', job, id, args } satisfies FromCascadeThread);
+      }),
+  );
+}
+
+port.on('message', (message: ToCascadeThread) => {
+  if (message.kind === 'reply') {
+    const call = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.error !== undefined) call?.reject(new Error(message.error));
+    else call?.resolve();
+    return;
+  }
+  // One job at a time: the cascade's memory is sized for one scan.
+  queue = queue.then(() =>
+    run(message).then(
+      (result) => port.postMessage({ kind: 'done', job: message.job, result } satisfies FromCascadeThread),
+      (error: Error) => port.postMessage({ kind: 'failed', job: message.job, message: error.message, stack: error.stack } satisfies FromCascadeThread),
+    ),
+  );
+});

@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { ModelRegistry } from '@lumen/inference';
 import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError, type WorkerCapability } from '@lumen/jobs';
 import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap, writeVolume } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
 import { CascadeStep } from './cascade.js';
-import { runCascadeOffThread } from './cascade-thread.js';
+import { CascadeThread } from './cascade-thread.js';
 import { DicomSegUnavailable, buildDicomSeg, readSourceHeaders } from './dicom-seg.js';
 import { renderPreview } from './preview.js';
 import { SegmentationError } from './segmentation-error.js';
@@ -38,8 +38,10 @@ const CASCADE_STAGES: Record<CascadeStep, JobStage> = {
 
 @Injectable()
 @JobHandler({ kind: JobKind.Segmentation, concurrency: 1, prefersCuda: true })
-export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
+export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation>, OnApplicationShutdown {
   private readonly logger = new Logger('Segmentation');
+  /** Runs the cascade off this thread, on sessions it keeps between jobs. */
+  private readonly cascadeThread = new CascadeThread();
 
   constructor(
     @Inject(CONFIG) private readonly config: LumenConfig,
@@ -52,6 +54,11 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     const models = [...this.registry.byTask(COARSE_TASK), ...this.registry.byTask(FINE_TASK)].filter((m) => m.ready);
     const cuda = models.length > 0 && models.every((m) => m.provider === 'cuda');
     return { device: cuda ? 'cuda' : 'cpu', models: models.map((m) => `${m.name}@${m.version}`) };
+  }
+
+  /** After the job queue's graceful stop (onModuleDestroy), which lets running jobs finish on the thread. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.cascadeThread.close();
   }
 
   private async readInput(jobId: string, input: SegmentationParams['input']): Promise<Volume> {
@@ -84,14 +91,14 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation> {
     }
 
     const organIds = params.organs.map((o) => cascade.labels.get(o)!).filter((id) => id !== undefined);
-    // On a worker thread with its own sessions: ONNX Runtime and the kernels would otherwise stall this thread's job heartbeats for seconds.
+    // On the cascade thread: ONNX Runtime and the kernels would otherwise stall this thread's job heartbeats for seconds.
     const sessions = Object.fromEntries(
       [cascade.coarse.model, cascade.fine.model].map((name) => {
         const model = this.registry.get(name);
         return [name, { file: path.join(model.directory, 'model.onnx'), provider: model.provider ?? 'cpu' }];
       }),
     );
-    const result = await runCascadeOffThread(volume, cascade, { models: sessions, threads: this.config.inferenceThreads }, { fast: params.fast, organs: organIds }, (fraction, step, text) =>
+    const result = await this.cascadeThread.run(volume, cascade, { models: sessions, threads: this.config.inferenceThreads }, { fast: params.fast, organs: organIds }, (fraction, step, text) =>
       progress(fraction, CASCADE_STAGES[step], text),
     );
 
