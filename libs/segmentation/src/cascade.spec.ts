@@ -1,7 +1,7 @@
 import type { ModelCard } from '@lumen/inference';
 import type { Shape3, Volume } from '@lumen/volumes';
 import { type CascadeConfig, ORGAN_LABELS, Organ, cascadeConfigFromCards } from './cascade-config.js';
-import { CascadeStep, type Infer, allTiles, canonicalInput, candidateTiles, coarseStage, maskToCandidate, padInto, runCascade, runSingleStage, toInputGrid } from './cascade.js';
+import { CascadeStep, type Infer, allTiles, canonicalInput, candidateRegion, candidateTiles, coarseStage, maskToCandidate, padInto, runCascade, runSingleStage, toInputGrid } from './cascade.js';
 import { tileStartsCovering } from './kernels/tiles.js';
 
 /*
@@ -155,16 +155,16 @@ describe('maskToCandidate', () => {
   it('clears fine voxels whose nearest coarse voxel is outside the region, with the index convention of the resamplers', () => {
     // fine 2 mm voxels x = 0..3 (box starting at x = 1: 1..4) -> nearest coarse 4 mm index floor(x / 2 + 0.5): 1, 1, 2, 2 -> clamped to 1
     const labels = Uint8Array.from([1, 2, 3, 1]);
-    maskToCandidate(labels, [0, 0, 1], [1, 1, 4], [2, 2, 2], { mask: Uint8Array.from([0, 1]), shape: [1, 1, 2], spacing: [4, 4, 4] });
+    maskToCandidate(labels, [0, 0, 1], [1, 1, 4], [2, 2, 2], candidateRegion(Uint8Array.from([0, 1]), [1, 1, 2], [4, 4, 4]));
     expect([...labels]).toEqual([1, 2, 3, 1]);
     const cleared = Uint8Array.from([1, 2, 3, 1]);
-    maskToCandidate(cleared, [0, 0, 0], [1, 1, 4], [2, 2, 2], { mask: Uint8Array.from([1, 0]), shape: [1, 1, 2], spacing: [4, 4, 4] });
+    maskToCandidate(cleared, [0, 0, 0], [1, 1, 4], [2, 2, 2], candidateRegion(Uint8Array.from([1, 0]), [1, 1, 2], [4, 4, 4]));
     expect([...cleared]).toEqual([1, 0, 0, 0]);
   });
 
   it('keeps the box-masked labels anywhere in the region\'s bounding box, and nothing outside it', () => {
     // Coarse 1×1×5 at 2 mm (fine grid the same): region = coarse x 1 and 3; its box is x 1..3.
-    const region = { mask: Uint8Array.from([0, 1, 0, 1, 0]), shape: [1, 1, 5] as Shape3, spacing: [2, 2, 2] as Shape3 };
+    const region = candidateRegion(Uint8Array.from([0, 1, 0, 1, 0]), [1, 1, 5], [2, 2, 2]);
     const labels = Uint8Array.from([3, 2, 3, 2, 3]);
     maskToCandidate(labels, [0, 0, 0], [1, 1, 5], [2, 2, 2], region, [3]);
     // x 0, 4: outside the box, cleared whatever the label; x 2: outside the region, inside the box: pancreas (3) kept.

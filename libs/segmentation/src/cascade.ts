@@ -59,7 +59,18 @@ export type GridLabels = { labels: Uint8Array; spacing: Shape3; shape: Shape3; s
 
 /** Which fine tiles run: starts on the fine grid (`shape`), out of `tilesTotal` possible. */
 /** The dilated stage-1 organs on the coarse grid: the only voxels stage 2 may label when the card says maskToCandidate. */
-export type CandidateRegion = { mask: Uint8Array; shape: Shape3; spacing: Shape3 };
+export type CandidateRegion = {
+  mask: Uint8Array;
+  shape: Shape3;
+  spacing: Shape3;
+  /** The mask's bounding box (`lo`, `hi` inclusive per axis); null when the region is empty. */
+  bounds: [Shape3, Shape3] | null;
+};
+
+/** A candidate region on a grid, with its bounding box (read by the tile plan and the box mask). */
+export function candidateRegion(mask: Uint8Array, shape: Shape3, spacing: Shape3): CandidateRegion {
+  return { mask, shape, spacing, bounds: maskBounds(mask, shape) };
+}
 
 export type TilePlan = { shape: Shape3; tiles: Shape3[]; tilesTotal: number; candidate?: CandidateRegion };
 
@@ -171,23 +182,21 @@ function tilesWhere(grid: { shape: Shape3; starts: number[][] }, runs: (start: S
  */
 export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config: CascadeConfig): TilePlan {
   const f = config.fine;
-  const candidate = dilateMm(
-    coarse.labels.map((l) => (l > 0 ? 1 : 0)),
-    coarse.shape,
-    coarse.spacing,
-    f.dilationMm,
-  );
+  const region = candidateRegion(dilateMm(coarse.labels.map((l) => (l > 0 ? 1 : 0)), coarse.shape, coarse.spacing, f.dilationMm), coarse.shape, coarse.spacing);
   const volumeGrid = fineGrid(input, f);
+  // tilesTotal stays the whole volume's grid: what the single-stage baseline runs.
+  const tilesTotal = volumeGrid.starts.reduce((n, starts) => n * starts.length, 1);
   // The grid is anchored on the region's extent on the fine grid, not on the volume: tiles laid
   // from the volume's corner straddle the region's border and run mostly outside it.
-  const extent = fineExtent(candidate, coarse, volumeGrid.shape, f.spacingZYX);
-  const grid = extent
-    ? { shape: volumeGrid.shape, starts: AXES.map((a) => tileStartsCovering(Math.max(volumeGrid.shape[a], f.patchZYX[a]), f.patchZYX[a], f.strideZYX[a], extent.lo[a], extent.hi[a])) }
-    : volumeGrid;
+  const extent = fineExtent(region, volumeGrid.shape, f.spacingZYX);
+  if (!extent) return { shape: volumeGrid.shape, tiles: [], tilesTotal, candidate: region };
+  const grid = {
+    shape: volumeGrid.shape,
+    starts: AXES.map((a) => tileStartsCovering(Math.max(volumeGrid.shape[a], f.patchZYX[a]), f.patchZYX[a], f.strideZYX[a], extent.lo[a], extent.hi[a])),
+  };
   const coarseIndex = (a: number, fineIndex: number) => nearestIndices(coarse.shape[a], fineIndex, 1, f.spacingZYX[a] / coarse.spacing[a])[0];
   const [, cy, cx] = coarse.shape;
   const plan = tilesWhere(grid, (start) => {
-    if (!extent) return false;
     const lo: number[] = [];
     const hi: number[] = [];
     for (const a of AXES) {
@@ -196,22 +205,20 @@ export function candidateTiles(coarse: GridLabels, input: CanonicalInput, config
       lo.push(coarseIndex(a, start[a]));
       hi.push(coarseIndex(a, end));
     }
-    for (let z = lo[0]; z <= hi[0]; z++) for (let y = lo[1]; y <= hi[1]; y++) for (let x = lo[2]; x <= hi[2]; x++) if (candidate[(z * cy + y) * cx + x]) return true;
+    for (let z = lo[0]; z <= hi[0]; z++) for (let y = lo[1]; y <= hi[1]; y++) for (let x = lo[2]; x <= hi[2]; x++) if (region.mask[(z * cy + y) * cx + x]) return true;
     return false;
   });
-  // tilesTotal stays the whole volume's grid: what the single-stage baseline runs.
-  return { ...plan, tilesTotal: tilesWhere(volumeGrid, () => true).tilesTotal, candidate: { mask: candidate, shape: coarse.shape, spacing: coarse.spacing } };
+  return { ...plan, tilesTotal, candidate: region };
 }
 
 /** The region's bounding box on the fine grid (`lo` inclusive, `hi` exclusive), by the fine→coarse nearest-voxel map the tiles use; null when empty. */
-function fineExtent(mask: Uint8Array, coarse: GridLabels, fineShape: Shape3, fineSpacing: Shape3): { lo: Shape3; hi: Shape3 } | null {
-  const bounds = maskBounds(mask, coarse.shape);
-  if (!bounds) return null;
-  const [clo, chi] = bounds;
+function fineExtent(region: CandidateRegion, fineShape: Shape3, fineSpacing: Shape3): { lo: Shape3; hi: Shape3 } | null {
+  if (!region.bounds) return null;
+  const [clo, chi] = region.bounds;
   const lo = perAxis(() => 0);
   const hi = perAxis(() => 0);
   for (const a of AXES) {
-    const nearest = nearestIndices(coarse.shape[a], 0, fineShape[a], fineSpacing[a] / coarse.spacing[a]);
+    const nearest = nearestIndices(region.shape[a], 0, fineShape[a], fineSpacing[a] / region.spacing[a]);
     const inside = [...nearest.keys()].filter((i) => nearest[i] >= clo[a] && nearest[i] <= chi[a]);
     if (!inside.length) return null;
     lo[a] = inside[0];
@@ -249,7 +256,7 @@ export function maskToCandidate(labels: Uint8Array, start: Shape3, size: Shape3,
   const idx = AXES.map((a) => nearestIndices(region.shape[a], start[a], size[a], fineSpacing[a] / region.spacing[a]));
   const [, cy, cx] = region.shape;
   // Labels in boxLabels survive anywhere in the region's bounding box (stage 1 may have missed that organ).
-  const bounds = boxLabels.length ? maskBounds(region.mask, region.shape) : null;
+  const bounds = boxLabels.length ? region.bounds : null;
   const inBox = (a: number, i: number) => !!bounds && i >= bounds[0][a] && i <= bounds[1][a];
   let v = 0;
   for (let z = 0; z < size[0]; z++) {
