@@ -11,25 +11,18 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { type CascadeConfig, type Infer, cascadeConfigFromCards, runCascade, runSingleStage } from '@lumen/segmentation';
+import { runCascade, runSingleStage } from '@lumen/segmentation';
 import { dice, readVolume } from '@lumen/volumes';
-import { servedVersion } from '../support.js';
+import { ROOT } from '../support.js';
+import { servedCascade } from './served-cascade.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const ORGANS: [string, number][] = [['liver', 1], ['spleen', 2], ['pancreas', 3]];
 
 async function runOne(volumeFile: string, method: 'cascade' | 'single-stage', threads: number) {
-  const card = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'card.json'), 'utf8'));
-  const config: CascadeConfig = cascadeConfigFromCards(card('ct-organs-coarse'), card('ct-organs-fine'));
-  const sessions: Record<string, ort.InferenceSession> = {};
-  for (const name of ['ct-organs-coarse', 'ct-organs-fine']) {
-    sessions[name] = await ort.InferenceSession.create(path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1 });
-  }
+  const { config, infer } = await servedCascade({ threads });
   const volume = await readVolume(volumeFile, 1e9);
   const reference = await readVolume(volumeFile.replace(/\.nii\.gz$/, '_labels.nii.gz'), 1e9);
   const started = performance.now();
-  const infer: Infer = async (model, input, shape) => (await sessions[model].run({ image: new ort.Tensor('float32', input, [1, 1, ...shape]) })).logits.data as Float32Array;
   const result = method === 'single-stage' ? await runSingleStage(volume, config, infer) : await runCascade(volume, config, infer, { fast: false, organs: [1, 2, 3] }, async () => {});
   const seconds = (performance.now() - started) / 1000;
   return {

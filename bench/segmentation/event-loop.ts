@@ -7,30 +7,20 @@
  *   npm run build && node dist/bench/segmentation/event-loop.js [volume.nii.gz]
  * Default volume: the shared real CT (../shared/data/ct/abdomen_ct_3mm.nii.gz).
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as ort from 'onnxruntime-node';
-import { CascadeThread, cascadeConfigFromCards, runCascade } from '@lumen/segmentation';
+import { CascadeThread, runCascade } from '@lumen/segmentation';
 import { readVolume } from '@lumen/volumes';
-import { servedVersion } from '../support.js';
+import { ROOT } from '../support.js';
+import { servedCascade } from './served-cascade.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const file = process.argv[2] ?? path.resolve(ROOT, '..', 'shared', 'data', 'ct', 'abdomen_ct_3mm.nii.gz');
-const card = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'card.json'), 'utf8'));
-const config = cascadeConfigFromCards(card('ct-organs-coarse'), card('ct-organs-fine'));
-const sessions: Record<string, ort.InferenceSession> = {};
-for (const name of ['ct-organs-coarse', 'ct-organs-fine']) sessions[name] = await ort.InferenceSession.create(path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'model.onnx'));
-const infer = async (model: string, input: Float32Array, shape: [number, number, number]) =>
-  (await sessions[model].run({ image: new ort.Tensor('float32', input, [1, 1, ...shape]) })).logits.data as Float32Array;
+const { config, infer, files } = await servedCascade();
 const volume = await readVolume(file, 1e9);
 
 const report: Record<string, unknown> = { volume: path.basename(file), size: volume.size, machine: `${os.cpus()[0].model} x${os.cpus().length}`, load: os.loadavg()[0].toFixed(1) };
-const threadModels = {
-  models: Object.fromEntries(['ct-organs-coarse', 'ct-organs-fine'].map((name) => [name, { file: path.join(ROOT, 'models', name, servedVersion(ROOT, name), 'model.onnx'), provider: 'cpu' as const }])),
-  threads: os.cpus().length,
-};
+const threadModels = { models: files, threads: 0 };
 const cascadeThread = new CascadeThread();
 const runs = {
   'job thread': () => runCascade(volume, config, infer, { fast: false, organs: [1, 2, 3] }, async () => {}),

@@ -7,11 +7,11 @@ import { Histogram } from 'prom-client';
 import { CONFIG, type LumenConfig } from '@lumen/config';
 import { DomainError } from '@lumen/errors';
 import { type BatchOptions, BatchedModel, type TensorMap, batchAxisOf } from './batched-inference.js';
+import { type ExecutionProvider, modelFile, sessionOptions } from './session-options.js';
 import { type ModelCard, type TensorSpec, validateCard } from './model-card.js';
 
 const require = createRequire(import.meta.url);
 
-export type ExecutionProvider = 'cuda' | 'cpu';
 
 export type LoadedModel = {
   name: string;
@@ -101,7 +101,7 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
       if (!fs.statSync(modelDir).isDirectory()) continue;
       const versions = fs
         .readdirSync(modelDir)
-        .filter((v) => fs.existsSync(path.join(modelDir, v, 'card.json')) && fs.existsSync(path.join(modelDir, v, 'model.onnx')))
+        .filter((v) => fs.existsSync(path.join(modelDir, v, 'card.json')) && fs.existsSync(modelFile(path.join(modelDir, v))))
         .sort(compareVersions);
       if (!versions.length) continue;
       const directory = path.join(modelDir, versions[0]);
@@ -113,16 +113,11 @@ export class ModelRegistry implements OnModuleInit, OnModuleDestroy {
   }
 
   private async createSession(file: string, provider: ExecutionProvider): Promise<ort.InferenceSession> {
-    return ort.InferenceSession.create(file, {
-      executionProviders: [provider],
-      intraOpNumThreads: this.config.inferenceThreads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    });
+    return ort.InferenceSession.create(file, sessionOptions(provider, this.config.inferenceThreads));
   }
 
   private async load(model: LoadedModel): Promise<void> {
-    const file = path.join(model.directory, 'model.onnx');
+    const file = modelFile(model.directory);
     const device = this.config.inferenceDevice;
     try {
       // onnxruntime-node ships the CUDA provider only when its install step fetched it

@@ -1,11 +1,12 @@
 import { Worker } from 'node:worker_threads';
+import type { ExecutionProvider } from '@lumen/inference';
 import type { Volume } from '@lumen/volumes';
 import type { CascadeConfig } from './cascade-config.js';
 import type { CascadeOptions, CascadeProgress, CascadeResult } from './cascade.js';
 
 /** The ONNX files the cascade thread runs, by model name (its sessions are opened once per file and kept). */
 export type CascadeThreadModels = {
-  models: Record<string, { file: string; provider: 'cpu' | 'cuda' }>;
+  models: Record<string, { file: string; provider: ExecutionProvider }>;
   /** ONNX Runtime intra-op threads per session (INFERENCE_THREADS). */
   threads: number;
 };

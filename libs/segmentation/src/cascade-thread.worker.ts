@@ -3,6 +3,7 @@
 // to the parent thread, which owns the jobs.
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { type ExecutionProvider, sessionOptions } from '@lumen/inference';
 import { runCascade } from './cascade.js';
 import type { CascadeThreadJob, FromCascadeThread, ToCascadeThread } from './cascade-thread.js';
 
@@ -12,11 +13,11 @@ const sessions = new Map<string, Promise<ort.InferenceSession>>();
 let nextReport = 0;
 let queue: Promise<unknown> = Promise.resolve();
 
-function session(file: string, provider: 'cpu' | 'cuda', threads: number): Promise<ort.InferenceSession> {
+function session(file: string, provider: ExecutionProvider, threads: number): Promise<ort.InferenceSession> {
   const key = `${provider}:${threads}:${file}`;
   let opened = sessions.get(key);
   if (!opened) {
-    opened = ort.InferenceSession.create(file, { executionProviders: [provider], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    opened = ort.InferenceSession.create(file, sessionOptions(provider, threads));
     opened.catch(() => sessions.delete(key)); // a failed open is retried by the next job
     sessions.set(key, opened);
   }

@@ -1,6 +1,6 @@
 export * from './cascade-config.js';
 export * from './cascade.js';
-export { CascadeThread } from './cascade-thread.js';
+export * from './cascade-thread.js';
 export * from './dicom-seg.js';
 export * from './kernels/tiles.js';
 export * from './organ-colours.js';

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type LumenConfig } from '@lumen/config';
-import { ModelRegistry } from '@lumen/inference';
+import { ModelRegistry, modelFile } from '@lumen/inference';
 import { type JobContext, JobHandler, JobKind, type JobRunner, JobStage, PermanentJobError, type WorkerCapability } from '@lumen/jobs';
 import { type Geometry, type Volume, VolumeError, VolumeFormat, assertSameGrid, dice, geometryOf, labelStatistics, readDicomSeries, readVolume, writeLabelMap, writeVolume } from '@lumen/volumes';
 import { type CascadeConfig, Organ, cascadeConfigFromCards } from './cascade-config.js';
@@ -95,7 +94,7 @@ export class SegmentationJobHandler implements JobRunner<JobKind.Segmentation>, 
     const sessions = Object.fromEntries(
       [cascade.coarse.model, cascade.fine.model].map((name) => {
         const model = this.registry.get(name);
-        return [name, { file: path.join(model.directory, 'model.onnx'), provider: model.provider ?? 'cpu' }];
+        return [name, { file: modelFile(model.directory), provider: model.provider ?? 'cpu' }];
       }),
     );
     const result = await this.cascadeThread.run(volume, cascade, { models: sessions, threads: this.config.inferenceThreads }, { fast: params.fast, organs: organIds }, (fraction, step, text) =>
